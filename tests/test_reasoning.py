@@ -1,0 +1,131 @@
+"""The threat-model order is derived by HermiT; expected edges are written by hand from the SoK table."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg import reasoning
+from kg.cli import main
+from kg.errors import ReasonerError
+from kg.namespaces import PREFIXES
+from tests.conftest import FIXTURES, ROOT
+
+TM = PREFIXES["tm"]
+
+# Hasse edges read off the SoK's Threat Models table (capability-set inclusion), by hand.
+EXPECTED_HASSE = {
+    ("B", "A"), ("C", "B"), ("D", "C"), ("F", "C"), ("E", "D"), ("G", "D"), ("G", "F"), ("H", "G"),
+}
+# Every strict pair, also by hand: X > Y when X's ✔️ columns include Y's.
+EXPECTED_STRICT = {
+    ("B", "A"),
+    ("C", "A"), ("C", "B"),
+    ("D", "A"), ("D", "B"), ("D", "C"),
+    ("E", "A"), ("E", "B"), ("E", "C"), ("E", "D"),
+    ("F", "A"), ("F", "B"), ("F", "C"),
+    ("G", "A"), ("G", "B"), ("G", "C"), ("G", "D"), ("G", "F"),
+    ("H", "A"), ("H", "B"), ("H", "C"), ("H", "D"), ("H", "F"), ("H", "G"),
+}
+
+
+def _letters(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {(a[len(TM):], b[len(TM):]) for a, b in pairs}
+
+
+@pytest.fixture(scope="module")
+def strict_from_hermit() -> set[tuple[str, str]]:
+    graph = reasoning._threat_model_graph(FIXTURES / "reasoning" / "sok-table")
+    return _letters(reasoning.classify(graph, reasoning._adversary_classes(graph)))
+
+
+def test_hermit_derives_the_strict_order(strict_from_hermit: set[tuple[str, str]]) -> None:
+    assert strict_from_hermit == EXPECTED_STRICT
+
+
+def test_e_is_incomparable_with_f_g_h(strict_from_hermit: set[tuple[str, str]]) -> None:
+    for other in "FGH":
+        assert ("E", other) not in strict_from_hermit
+        assert (other, "E") not in strict_from_hermit
+
+
+def test_covering_relation_is_the_hasse_diagram() -> None:
+    strict = {(TM + a, TM + b) for a, b in EXPECTED_STRICT}
+    assert _letters(reasoning.covering(strict)) == EXPECTED_HASSE
+
+
+def test_order_follows_the_capabilities_not_a_hand_written_order(tmp_path: Path) -> None:
+    # Drop surrogate data from G's class: G then has exactly F's capabilities, so HermiT makes the
+    # two classes equivalent (not strictly ordered) and G no longer dominates D; H stays above G.
+    folder = tmp_path / "tm"
+    folder.mkdir()
+    text = (FIXTURES / "reasoning" / "sok-table" / "threat-models.ttl").read_text()
+    g_block = text[text.index("adv:G a owl:Class"):text.index("tm:H a")]
+    edited = text.replace(
+        g_block, g_block.replace(
+            "    [ a owl:Restriction ; owl:onProperty gia:hasCapability ; owl:hasValue cap:surrogate-data ]\n", ""
+        )
+    )
+    assert edited != text
+    (folder / "threat-models.ttl").write_text(edited)
+    graph = reasoning._threat_model_graph(folder)
+    strict = _letters(reasoning.classify(graph, reasoning._adversary_classes(graph)))
+    assert ("G", "D") not in strict
+    assert ("G", "F") not in strict and ("F", "G") not in strict
+    assert ("H", "G") in strict and ("G", "C") in strict
+
+
+def test_committed_inferred_file_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reason", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_committed_inferred_file_has_the_hand_written_edges() -> None:
+    text = (ROOT / "kg" / "data" / "inferred.ttl").read_text()
+    direct = {tuple(line.replace("tm:", "").split()[::2][:2])
+              for line in text.splitlines() if "gia:directlyStrongerThan" in line}
+    assert direct == EXPECTED_HASSE
+
+
+def test_check_fails_on_a_tampered_file(data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inferred = data_copy / "inferred.ttl"
+    inferred.write_text(inferred.read_text().replace("tm:H gia:directlyStrongerThan tm:G .\n", ""))
+    assert main(["--kg", str(data_copy), "reason", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "stale" in err and "missing: tm:H gia:directlyStrongerThan tm:G" in err
+
+
+def test_check_fails_when_an_edge_is_added(data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inferred = data_copy / "inferred.ttl"
+    inferred.write_text(inferred.read_text() + "tm:E gia:strongerThan tm:F .\n")
+    assert main(["--kg", str(data_copy), "reason", "--check"]) == 1
+    assert "unexpected: tm:E gia:strongerThan tm:F" in capsys.readouterr().err
+
+
+def test_reason_rewrites_a_stale_file(data_copy: Path) -> None:
+    inferred = data_copy / "inferred.ttl"
+    original = inferred.read_text()
+    inferred.write_text("# stale\n")
+    assert main(["--kg", str(data_copy), "reason"]) == 0
+    assert inferred.read_text() == original
+
+
+def test_missing_java_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, data_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ReasonerError):
+        reasoning.render_inferred(data_copy)
+    assert main(["--kg", str(data_copy), "reason"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gia-kg: error: Java not found") and "\n" not in err
+
+
+def test_missing_threat_models_file_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "other.ttl").write_text("")
+    assert main(["--kg", str(tmp_path), "reason"]) == 2
+    assert "threat-models.ttl: missing" in capsys.readouterr().err
