@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test check lint reason clean
+.PHONY: help demo test check lint reason import bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -16,7 +16,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) ## set up .venv, install, answer the flagship questions
+	@echo "== The threat-model order, derived by HermiT from the SoK's capability sets"
 	@$(BIN)/gia-kg order --format text
+	@echo
+	@echo "== Defenses that cover G but not H (which stop holding once the server also picks the clients?)"
+	@$(BIN)/gia-kg query defenses-cover-but-not -p covered=G -p uncovered=H
+	@echo
+	@echo "== Defenses that cover E but not F (hold against a statistics-informed eavesdropper, not an active manipulator)"
+	@$(BIN)/gia-kg query defenses-cover-but-not -p covered=E -p uncovered=F
+	@echo
+	@echo "== Attacks feasible for a threat-model-D adversary (surrogate data, no manipulation)"
+	@$(BIN)/gia-kg query attacks-feasible -p threat_model=D
 
 test: $(STAMP) ## set up .venv if needed, then run the test suite
 	$(BIN)/python -m pytest -q
@@ -24,11 +34,19 @@ test: $(STAMP) ## set up .venv if needed, then run the test suite
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-check: lint ## lint + reasoning freshness
+check: lint ## lint + reasoning freshness + SHACL validation + audit
 	$(BIN)/gia-kg reason --check
+	$(BIN)/gia-kg validate
+	$(BIN)/gia-kg audit
 
 reason: $(STAMP) ## re-run HermiT and rewrite kg/data/inferred.ttl
 	$(BIN)/gia-kg reason
+
+import: $(STAMP) ## re-import kg/data from the SoK README in ../shared/sok
+	$(BIN)/gia-kg import-sok ../shared/sok/sok_gias_fl-README-2025-07-15.md -o kg/data
+
+bench: $(STAMP) ## run the benchmarks (minutes) and rewrite benchmarks/results.md
+	$(BIN)/python benchmarks/run.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -59,6 +59,125 @@ def _cmd_order(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- issue 5: validate
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from kg import validation
+
+    result = validation.validate(args.kg, extra=args.data)
+    _write(validation.render(result, args.format))
+    return 0 if result.conforms else 1
+
+
+# ---------------------------------------------------------------- issue 7: assess, audit
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from kg import assess
+
+    result = assess.assess(
+        args.kg, capabilities=args.capabilities, threat_model=args.threat_model
+    )
+    _write(assess.render(result, args.format))
+    return 0  # "no SoK threat model applies" is a valid answer, not an error
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from kg import audit
+
+    _write(audit.render(audit.audit(args.kg), args.format))
+    return 0  # findings are information for maintainers
+
+
+# ------------------------------------------------ issue 6: queries, query, sparql, export
+
+
+def _cmd_queries(args: argparse.Namespace) -> int:
+    from kg import queries
+
+    _write(queries.render_catalog(queries.load_catalog()))
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from kg import queries, results
+
+    table = queries.run_saved(args.name, queries.parse_assignments(args.param), kg_dir=args.kg)
+    _write(results.format_table(table, args.format))
+    return 0
+
+
+def _cmd_sparql(args: argparse.Namespace) -> int:
+    from kg import engine, results, sparql_guard
+
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    if (args.query is None) == (args.file is None):
+        raise UsageError("sparql: give exactly one of QUERY, -f FILE or - (standard input)")
+    if args.file is not None:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"-f {args.file}: cannot read: {exc}") from None
+    elif args.query == "-":
+        text = sys.stdin.read()
+    else:
+        text = args.query
+    form = sparql_guard.check_read_only(text)
+    graph_form = form in {"CONSTRUCT", "DESCRIBE"}
+    fmt = args.format or ("turtle" if graph_form else "table")
+    allowed = results.GRAPH_FORMATS if graph_form else results.TABLE_FORMATS
+    if fmt not in allowed:
+        raise UsageError(f"--format {fmt}: a {form} query gives {', '.join(allowed)}")
+    result = engine.open_dataset(args.kg).run(text, timeout=args.timeout)
+    if isinstance(result, bool):
+        _write(results.format_boolean(result, fmt))
+    elif isinstance(result, list):
+        _write(results.format_triples(result, fmt))
+    else:
+        _write(results.format_table(result, fmt))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from kg import export
+
+    _write(export.export(args.kg, args.format, inferred=args.inferred), args.output)
+    return 0
+
+
+# ---------------------------------------------------------------- issue 4: import-sok, tables
+
+
+def _cmd_import_sok(args: argparse.Namespace) -> int:
+    from kg import sok_import
+
+    result = sok_import.import_sok(args.readme, args.output, args.source_version)
+    counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+    print(f"wrote {args.output} (SoK {result.version}): {counts}")
+    return 0
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    from kg import sok_render
+
+    _write(sok_render.render(args.kg, with_references=not args.no_references))
+    return 0
+
+
+# ---------------------------------------------------------------- issue 8: build (query store)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from kg import engine, store
+
+    info = store.ensure(engine.dataset_files(args.kg), force=args.force)
+    state = "built" if info.built else "up to date"
+    print(f"{info.path}: {state}, {info.triples} triples")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -96,6 +215,140 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     p = add("order", _cmd_order, "print the reasoned threat-model order (Hasse diagram)")
     p.add_argument("--format", choices=["text", "csv", "dot"], default="text")
     p.add_argument("--all", action="store_true", help="the full strict order, not only Hasse edges")
+
+    p = add(
+        "validate",
+        _cmd_validate,
+        "check the graph against the SHACL shapes (exit 0 conforms, 1 violations)",
+    )
+    p.add_argument(
+        "--kg",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder of instance data (*.ttl); default: the data shipped in the package",
+    )
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="extra Turtle files validated with the graph (e.g. a new paper before merging it)",
+    )
+    p.add_argument("--format", choices=["text", "ttl", "json"], default="text")
+
+    p = add(
+        "assess",
+        _cmd_assess,
+        "given an adversary's capabilities (or threat model): its strongest SoK threat models, "
+        "the attacks within its reach, and how every defense is rated against it",
+    )
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--capabilities",
+        metavar="SLUG,...",
+        help="comma-separated capabilities: model-updates, basic-knowledge, training-details, "
+        "surrogate-data, client-data-distribution, active-manipulation, client-selection",
+    )
+    who.add_argument("--threat-model", metavar="LETTER", help="an SoK threat model, A-H")
+    p.add_argument("--format", choices=["text", "json", "md"], default="text")
+    p.add_argument(
+        "--kg",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder of instance data (*.ttl); default: the data shipped in the package",
+    )
+
+    p = add(
+        "audit",
+        _cmd_audit,
+        "run the SoK consistency checks (queries/audit/*.rq); one finding a row, exit 0",
+    )
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    p.add_argument(
+        "--kg",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder of instance data (*.ttl); default: the data shipped in the package",
+    )
+
+    p = add("queries", _cmd_queries, "list the saved queries (queries/*.rq) and their parameters")
+
+    p = add(
+        "query",
+        _cmd_query,
+        "run a saved query; parameters are validated and bound as typed RDF terms",
+    )
+    p.add_argument("name", metavar="NAME", help="a saved query (see 'gia-kg queries')")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE",
+        help="a parameter, e.g. -p threat_model=G (repeatable)",
+    )
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json", "md"], default="table")
+
+    p = add(
+        "sparql",
+        _cmd_sparql,
+        "run a read-only SELECT/ASK/CONSTRUCT/DESCRIBE over the graph (+ inferred triples, "
+        "+ ontology) with the project prefixes predeclared; updates, SERVICE and FROM are refused",
+    )
+    p.add_argument("query", nargs="?", metavar="QUERY", help="the query text, or - for stdin")
+    p.add_argument("-f", "--file", metavar="FILE", help="read the query from FILE")
+    p.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS",
+        help="stop the query after SECONDS (default 30); a stopped query exits 2",
+    )
+    p.add_argument(
+        "--format", choices=["table", "csv", "tsv", "json", "md", "turtle", "nt"],
+        help="table (default), csv, tsv, json, md for SELECT/ASK; turtle (default), nt for "
+        "CONSTRUCT/DESCRIBE",
+    )
+
+    p = add(
+        "export",
+        _cmd_export,
+        "write the whole graph (ontology + instances) as Turtle, N-Triples, JSON-LD or RDF/XML",
+    )
+    p.add_argument("--format", choices=["ttl", "nt", "jsonld", "xml"], default="ttl")
+    p.add_argument("--inferred", action="store_true", help="include the inferred triples")
+    p.add_argument("-o", "--output", metavar="FILE", help="write atomically to FILE")
+
+    p = add(
+        "import-sok",
+        _cmd_import_sok,
+        "rebuild the instance data (*.ttl) from the SoK README, checked, atomically into DIR "
+        "(an existing inferred.ttl is kept)",
+    )
+    p.add_argument("readme", metavar="README.md", help="the SoK's README (Markdown)")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="folder to (re)write")
+    p.add_argument(
+        "--source-version",
+        metavar="TEXT",
+        help="SoK version recorded as provenance; default: the date in the file name "
+        "(...-2025-07-15.md)",
+    )
+
+    p = add(
+        "tables",
+        _cmd_tables,
+        "render the SoK's threat-model, attack and defense tables (and references) as Markdown "
+        "from the graph",
+    )
+    p.add_argument(
+        "--kg",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder of instance data (*.ttl); default: the data shipped in the package",
+    )
+    p.add_argument("--no-references", action="store_true", help="omit the reference list")
+
+    p = add(
+        "build",
+        _cmd_build,
+        "build or refresh the on-disk query store (a cache of the Turtle data, rebuilt "
+        "automatically when stale; location: $GIA_KG_CACHE or $XDG_CACHE_HOME/gia-kg)",
+    )
+    p.add_argument("--force", action="store_true", help="rebuild even if the store is up to date")
 
     return parser
 

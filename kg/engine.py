@@ -1,0 +1,310 @@
+"""The fast query path: the graph in a pyoxigraph Store, SPARQL run by Oxigraph.
+
+This module must not import rdflib, owlready2 or pyshacl (``import rdflib`` alone costs more than
+a whole Oxigraph query). ``open_dataset`` is the single entry point, so a persistent on-disk store
+can later be added behind it without changing callers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select as _select
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError
+from kg.loading import instance_files
+from kg.namespaces import SPARQL_PREFIXES
+from kg.paths import ONTOLOGY_FILE
+
+#: A pyoxigraph RDF term.
+Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (py3.10 alias)
+
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+_NUMBER_LIST = re.compile(r"^\d+(,\d+)*$")
+
+
+def is_ref_column(name: str) -> bool:
+    """Columns ``ref`` and ``*_ref`` hold SoK reference numbers: ``"42,43"``, ascending."""
+    return name == "ref" or name.endswith("_ref")
+
+# Strings, IRIs and comments are removed before looking for ORDER BY, so a literal cannot fool it.
+_NOT_CODE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                       r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+
+
+_OX_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
+
+
+def syntax_message(text: str) -> str:
+    """Oxigraph's ``error at 2:11: ...`` as ``SPARQL syntax error at line 2, column 11: ...``."""
+    match = _OX_POSITION.match(text)
+    if match:
+        line, col = match.groups()
+        text = f"at line {line}, column {col}: {text[match.end():]}"
+    return f"SPARQL syntax error {text}".splitlines()[0]
+
+
+def has_order_by(query: str) -> bool:
+    """True when the query fixes its own row order (then results are not re-sorted)."""
+    return bool(_ORDER_BY.search(_NOT_CODE.sub(" ", query)))
+
+
+def term_text(term: Term | None) -> str:
+    """Plain text of a term: IRI, literal lexical form, ``_:id`` for blank nodes, "" for unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def sort_key(row: tuple[Term | None, ...]) -> tuple:
+    """A total, engine-independent order: numbers (and ``42,43`` lists) numerically, then text."""
+    key: list[tuple[int, tuple[int, ...], str]] = []
+    for term in row:
+        text = term_text(term)
+        if term is None:
+            key.append((0, (), ""))
+        elif isinstance(term, ox.Literal) and _NUMBER_LIST.match(text):
+            key.append((1, tuple(int(n) for n in text.split(",")), text))
+        else:
+            key.append((2, (), text))
+    return tuple(key)
+
+
+@dataclass
+class ResultTable:
+    """Rows of a SELECT: column names (without '?') and pyoxigraph terms (None when unbound)."""
+
+    columns: list[str]
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    #: True when the query had ORDER BY: the row order is the query's and is kept.
+    ordered: bool = False
+
+    def sorted_rows(self) -> list[tuple[Term | None, ...]]:
+        """Rows in the query's order if it has ORDER BY, else in a deterministic order."""
+        return list(self.rows) if self.ordered else sorted(self.rows, key=sort_key)
+
+    def text_rows(self) -> list[tuple[str, ...]]:
+        """Rows as plain strings (see ``term_text``), in ``sorted_rows`` order."""
+        return [tuple(term_text(t) for t in row) for row in self.sorted_rows()]
+
+    def dicts(self) -> list[dict[str, str]]:
+        """Rows as ``{column: text}``, leaving out unbound cells."""
+        return [
+            {c: term_text(t) for c, t in zip(self.columns, row, strict=True) if t is not None}
+            for row in self.sorted_rows()
+        ]
+
+    def column(self, name: str) -> list[str]:
+        """The plain-text values of one column, in ``sorted_rows`` order."""
+        i = self.columns.index(name)
+        return [term_text(row[i]) for row in self.sorted_rows()]
+
+
+def _sorted_ref_list(term: Term | None) -> Term | None:
+    """``"43,42"`` → ``"42,43"``: GROUP_CONCAT's order is undefined, the contract's is ascending."""
+    if not isinstance(term, ox.Literal) or "," not in term.value:
+        return term
+    parts = [p.strip() for p in term.value.split(",")]
+    if not all(p.isdigit() for p in parts):
+        return term
+    text = ",".join(str(n) for n in sorted({int(p) for p in parts}))
+    return ox.Literal(text, datatype=term.datatype)
+
+
+def _table(solutions: ox.QuerySolutions, ordered: bool, hidden: Iterable[str]) -> ResultTable:
+    names = [v.value for v in solutions.variables]
+    hide = set(hidden)
+    keep = [i for i, n in enumerate(names) if n not in hide]
+    refs = {i for i in keep if is_ref_column(names[i])}
+    rows = []
+    for solution in solutions:
+        rows.append(tuple(
+            _sorted_ref_list(solution[i]) if i in refs else solution[i] for i in keep
+        ))
+    return ResultTable([names[i] for i in keep], rows, ordered)
+
+
+class Dataset:
+    """The ontology + instance data (+ inferred triples) in one in-memory pyoxigraph Store."""
+
+    def __init__(self, store: ox.Store, files: list[Path]) -> None:
+        self.store = store
+        #: The files loaded, in load order (ontology first).
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def _query(self, query: str, bindings: dict[str, Term] | None, timeout: float | None) -> object:
+        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        try:
+            if timeout is None:
+                return self.store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
+            return _query_with_timeout(self.store, query, subs, timeout)
+        except SyntaxError as exc:
+            raise QueryError(syntax_message(str(exc.args[0] if exc.args else exc))) from None
+        except (RuntimeError, OSError, ValueError, TypeError) as exc:
+            raise QueryError(f"SPARQL evaluation failed: {exc}".splitlines()[0]) from None
+
+    def select(
+        self,
+        query: str,
+        bindings: dict[str, Term] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ResultTable:
+        """Run a SELECT; bound parameter variables are substituted and left out of the columns."""
+        result = self._query(query, bindings, timeout)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        return _table(result, has_order_by(query), (bindings or {}).keys())
+
+    def ask(
+        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
+    ) -> bool:
+        """Run an ASK query."""
+        result = self._query(query, bindings, timeout)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(result)
+
+    def construct(
+        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
+    ) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query; triples sorted for deterministic output."""
+        result = self._query(query, bindings, timeout)
+        if not isinstance(result, (ox.QueryTriples, list)):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        return sorted(result, key=str)
+
+    def run(
+        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
+    ) -> ResultTable | bool | list[ox.Triple]:
+        """Any query form: a ResultTable (SELECT), a bool (ASK), triples (CONSTRUCT/DESCRIBE)."""
+        result = self._query(query, bindings, timeout)
+        if isinstance(result, ox.QuerySolutions):
+            return _table(result, has_order_by(query), (bindings or {}).keys())
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        return sorted(result, key=str)
+
+
+# ------------------------------------------------------------------ timeout
+
+
+def _query_with_timeout(
+    store: ox.Store, query: str, subs: dict, timeout: float
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]:
+    """Evaluate in a forked child that is killed after ``timeout`` seconds.
+
+    Oxigraph cannot be interrupted from Python, so a runaway query runs in a child process; its
+    results come back serialized (SPARQL JSON results, or N-Triples) through a pipe.
+    """
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows: no clean way to stop the query
+        return store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_fd)
+            result = store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
+            with os.fdopen(write_fd, "wb") as out:
+                if isinstance(result, ox.QueryTriples):
+                    out.write(b"T")
+                    out.write(ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
+                else:
+                    out.write(b"R")
+                    out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
+        except BaseException as exc:  # report any failure to the parent as text
+            try:
+                with os.fdopen(write_fd, "wb") as out:
+                    name = "S" if isinstance(exc, SyntaxError) else "E"
+                    out.write(name.encode() + str(exc).encode("utf-8", "replace"))
+            except OSError:
+                pass
+            code = 1
+        os._exit(code)
+    os.close(write_fd)
+    data = _read_until(read_fd, pid, timeout)
+    if not data:
+        raise QueryError("the query process ended without a result")
+    kind, payload = data[:1], data[1:]
+    if kind == b"S":
+        raise SyntaxError(payload.decode("utf-8", "replace"))
+    if kind == b"E":
+        raise RuntimeError(payload.decode("utf-8", "replace"))
+    if kind == b"T":
+        return [q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
+    return ox.parse_query_results(payload, format=ox.QueryResultsFormat.JSON)
+
+
+def _read_until(fd: int, pid: int, timeout: float) -> bytes:
+    """Read the child's whole output; kill it and raise QueryError once ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryError(
+                    f"query stopped after the --timeout of {timeout:g} seconds "
+                    "(raise --timeout, or make the query more selective)"
+                )
+            ready, _, _ = _select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running (timeout, Ctrl-C): stop it
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return b"".join(chunks)
+
+
+# ------------------------------------------------------------------ opening
+
+_CACHE: dict[tuple[str, bool, tuple], Dataset] = {}
+
+
+def dataset_files(kg_dir: str | Path | None = None, *, inferred: bool = True) -> list[Path]:
+    """The files a dataset loads: the ontology, then the data folder's sorted *.ttl files."""
+    return [ONTOLOGY_FILE, *instance_files(kg_dir, inferred=inferred)]
+
+
+def open_dataset(kg_dir: str | Path | None = None, *, inferred: bool = True) -> Dataset:
+    """The graph as a queryable Dataset; parsed once per process and folder."""
+    files = dataset_files(kg_dir, inferred=inferred)
+    from kg import store as _store  # on-disk Oxigraph store, rebuilt when its sources change
+
+    key = (str(files[-1].parent.resolve()), inferred, _store.stat_signature(files))
+    if key in _CACHE:
+        return _CACHE[key]
+    _CACHE[key] = Dataset(_store.open_store(files), files)
+    return _CACHE[key]
+
+
+def iter_terms(table: ResultTable, column: str) -> Iterator[Term | None]:
+    """The terms of one column, in ``sorted_rows`` order."""
+    i = table.columns.index(column)
+    for row in table.sorted_rows():
+        yield row[i]

@@ -1,0 +1,46 @@
+"""Slug rules of docs/data-model.md: the readable, row-order-independent part of instance IRIs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: English stop words skipped when picking "significant" title words (docs/data-model.md).
+STOP_WORDS = frozenset(
+    {"a", "an", "the", "of", "in", "on", "for", "from", "to", "with", "via", "and", "do", "we",
+     "is", "it", "by", "at", "as"}
+)
+
+
+def fold(text: str) -> str:
+    """ASCII-fold ``text`` (Mjölnir -> Mjolnir) so slugs stay plain lower-case ASCII."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by ``-`` (every run of other characters is one separator)."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")
+
+
+def significant_words(title: str, count: int) -> list[str]:
+    """The first ``count`` whitespace-separated title words that are not stop words, slugified.
+
+    A word keeps its inner hyphens (``R-GAP`` -> ``r-gap``); words that slugify to nothing
+    (a lone ``-`` or ``—``) are skipped.
+    """
+    words = []
+    for raw in title.split():
+        word = slugify(raw)
+        if word and word not in STOP_WORDS:
+            words.append(word)
+        if len(words) == count:
+            break
+    return words
+
+
+def work_slug(title: str, first_author: str | None = None, year: int | None = None) -> str:
+    """``<author>-<year>-<two title words>`` when both are known, else ``<three title words>``."""
+    if first_author and year is not None:
+        return "-".join([slugify(first_author), str(year), *significant_words(title, 2)])
+    return "-".join(significant_words(title, 3))

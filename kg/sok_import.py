@@ -1,0 +1,690 @@
+"""SoK README -> instance data: cells (kg.sok_markdown) -> rdflib graphs -> sorted Turtle files.
+
+The meaning of the SoK's marks (★, ◦, green, Client, ✗, ², Input Size, F/H, capability column
+names) is read from ``gia:symbol``, ``gia:code`` and ``rdfs:label`` in ``ontology/gia.ttl``, so the
+mapping lives in the ontology, not here. IRIs follow docs/data-model.md (kg.slugs). Every cell
+that cannot be read is an InputError ``FILE:LINE: column 'NAME': expected ..., got '...'``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kg.coverage import CoverageError, parse_coverage
+from kg.errors import InputError, UsageError
+from kg.namespaces import resource_iri
+from kg.paths import INFERRED_NAME, ONTOLOGY_FILE, THREAT_MODELS_NAME
+from kg.slugs import slugify, work_slug
+from kg.sok_markdown import LINK, Cell, ReferenceEntry, Row, SokDocument, parse_document
+
+if TYPE_CHECKING:
+    from rdflib import Graph, URIRef
+
+#: Where the living SoK README is maintained (dcterms:source of every imported release).
+SOK_REPOSITORY = "https://github.com/gparrella12/sok_gias_fl"
+
+#: Output files, in the order they are written.
+FILES = (THREAT_MODELS_NAME, "attacks.ttl", "defenses.ttl", "works.ttl", "sok.ttl")
+
+_VERSION_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.md$", re.IGNORECASE)
+_VERSION_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_ROW_WORK = re.compile(r"^(?P<label>.*?)\s*\[(?P<refs>\d+(?:\s*,\s*\d+)*)\]$")
+_AUTHOR_YEAR = re.compile(r"^(?P<author>.+?)(?:\s+et al\.?|\s+and\s+.+?)?\s*\((?P<year>\d{4})\)$")
+_PAIR = re.compile(r"^(\d+)\s*[×xX]\s*(\d+)$")
+_NOTES = re.compile(r"[²³¹⁴⁵⁶⁷⁸⁹⁰]+$")
+_SHARED_NOUN = re.compile(r"^(?P<first>.+?) and (?P<second>.+) (?P<noun>\S+)$")
+_NOT_AVAILABLE = "N/A"
+_BOTH = "Both"
+_CHECK = ("✔️", "✔", "✓")
+_CROSS = ("✗", "✘", "❌")
+#: Link texts of reference entries -> the property that holds the link.
+_REFERENCE_LINKS = {"paper": "paperLink", "pdf": "paperLink", "github": "codeRepository",
+                    "code": "codeRepository"}
+
+
+def source_version(readme: Path, given: str | None) -> str:
+    """``--source-version``, else the date in a file name like ``...-2025-07-15.md``, else error."""
+    if given is not None:
+        if not _VERSION_OK.match(given):
+            raise UsageError(
+                f"--source-version {given!r}: expected a date or commit (letters, digits, . _ -)"
+            )
+        return given
+    match = _VERSION_IN_NAME.search(readme.name)
+    if match is None:
+        raise UsageError(
+            f"{readme}: no date like '-2025-07-15.md' in the file name; give --source-version"
+        )
+    return match.group(1)
+
+
+def _err(cell: Cell, path: str, expected: str) -> InputError:
+    return InputError(f"{path}:{cell.line}: column '{cell.column}': {expected}, got '{cell.text}'")
+
+
+@dataclass
+class _Vocabulary:
+    """The closed vocabularies of the ontology, keyed by the marks the SoK uses."""
+
+    capabilities: dict[str, URIRef]
+    levels: dict[str, URIRef]
+    level_names: list[str]
+    label_kinds: dict[str, URIRef]
+    notes: dict[str, URIRef]
+    resolutions: dict[str, URIRef]
+    sides: dict[str, URIRef]
+    code_status: dict[str, URIRef]
+    algorithms: dict[str, URIRef]
+    defense_categories: dict[str, URIRef]
+
+    @classmethod
+    def load(cls) -> _Vocabulary:
+        from rdflib import RDF, RDFS
+
+        from kg.loading import new_graph, parse_into
+        from kg.namespaces import GIA
+
+        onto = parse_into(new_graph(), ONTOLOGY_FILE)
+
+        def by(cls_iri: URIRef, prop: URIRef, key=str) -> dict[str, URIRef]:
+            found = {}
+            for ind in onto.subjects(RDF.type, cls_iri):
+                for value in onto.objects(ind, prop):
+                    found[key(str(value))] = ind
+            return found
+
+        levels = by(GIA.EffectivenessLevel, GIA.symbol)
+        ranks = {str(s): int(onto.value(i, GIA.rank)) for s, i in levels.items()}
+        return cls(
+            capabilities=by(GIA.Capability, RDFS.label, lambda s: " ".join(s.lower().split())),
+            levels=levels,
+            level_names=sorted(levels, key=lambda s: -ranks[s]),
+            label_kinds=by(GIA.LabelRecoveryKind, GIA.symbol),
+            notes=by(GIA.ModelNote, GIA.symbol),
+            resolutions=by(GIA.ResolutionKind, GIA.symbol),
+            sides=by(GIA.DeploymentSide, GIA.symbol),
+            code_status=by(GIA.CodeStatus, GIA.symbol),
+            algorithms=by(GIA.LearningAlgorithm, RDFS.label),
+            defense_categories=by(GIA.DefenseCategory, GIA.code),
+        )
+
+
+@dataclass
+class ImportResult:
+    """The Turtle text of each output file and the counts the checks verified."""
+
+    version: str
+    files: dict[str, str]
+    counts: dict[str, int]
+
+
+class _Builder:
+    """Turns the parsed document into one rdflib graph per output file."""
+
+    def __init__(self, path: str, doc: SokDocument, version: str) -> None:
+        from rdflib import URIRef
+
+        from kg.loading import new_graph
+
+        self.path = path
+        self.doc = doc
+        self.version = version
+        self.vocab = _Vocabulary.load()
+        self.sok = URIRef(resource_iri("sok", version))
+        self.graphs = {name: new_graph() for name in FILES}
+        self.letters: list[str] = []
+        self.ref_work: dict[int, URIRef] = {}
+        self.ref_iri: dict[int, URIRef] = {}
+        self.work_titles: dict[URIRef, str] = {}
+        self.labels: dict[str, tuple[str, str]] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def iri(self, kind: str, slug: str) -> URIRef:
+        from rdflib import URIRef
+
+        return URIRef(resource_iri(kind, slug))
+
+    def add(self, file: str, *triples: tuple) -> None:
+        for triple in triples:
+            self.graphs[file].add(triple)
+
+    def individual(self, file: str, node: URIRef, cls: URIRef, label: str | None = None) -> None:
+        """A named individual with its class, optional label and provenance."""
+        from rdflib import OWL, PROV, RDF, RDFS, Literal
+
+        self.add(file, (node, RDF.type, OWL.NamedIndividual), (node, RDF.type, cls))
+        self.add(file, (node, PROV.wasDerivedFrom, self.sok))
+        if label is not None:
+            self.add(file, (node, RDFS.label, Literal(label)))
+
+    def labelled(self, file: str, kind: str, label: str, cls: URIRef, cell: Cell) -> URIRef:
+        """The individual for a label (category, technique, model, task); one label per slug."""
+        slug = slugify(label)
+        if not slug:
+            raise _err(cell, self.path, f"expected a {kind} name")
+        seen = self.labels.get(f"{kind}:{slug}")
+        if seen is not None and seen[0] != label:
+            raise _err(cell, self.path, f"expected the {kind} spelt as {seen[0]!r} ({seen[1]})")
+        self.labels[f"{kind}:{slug}"] = (label, f"line {cell.line}")
+        node = self.iri(kind, slug)
+        self.individual(file, node, cls, label)
+        return node
+
+    def cited(self, cell: Cell, numbers: Iterable[int]) -> list[int]:
+        found = []
+        for number in numbers:
+            if number not in self.doc.references:
+                raise _err(cell, self.path, f"cites reference [{number}], which the reference "
+                           "lists do not contain; expected an existing reference number")
+            found.append(number)
+        return found
+
+    def link_label(self, file: str, url: str, text: str) -> URIRef:
+        """A table cell's Markdown link: the IRI, with the link text kept for rendering."""
+        from rdflib import RDFS, Literal, URIRef
+
+        node = URIRef(url)
+        self.add(file, (node, RDFS.label, Literal(text)))
+        return node
+
+    # ------------------------------------------------------------ threat models
+
+    def threat_models(self) -> None:
+        from rdflib import BNode, Literal
+        from rdflib.collection import Collection
+        from rdflib.namespace import OWL, RDF, RDFS
+
+        from kg.namespaces import GIA
+
+        file = THREAT_MODELS_NAME
+        graph = self.graphs[file]
+        table = self.doc.tables["threat-models"]
+        columns = []
+        for key, header in table.columns.items():
+            if key.startswith("capability:"):
+                cap = self.vocab.capabilities.get(key.split(":", 1)[1])
+                if cap is None:
+                    raise InputError(
+                        f"{self.path}:{table.line}: column '{header}': not a capability of the "
+                        f"ontology, expected one of: {', '.join(sorted(self.vocab.capabilities))}"
+                    )
+                columns.append((key, cap))
+        for row in table.rows:
+            letter = row["id"].text
+            if not re.fullmatch(r"[A-Z]", letter) or letter in self.letters:
+                raise _err(row["id"], self.path, "expected a new capital letter")
+            self.letters.append(letter)
+            name = row["name"].text
+            stars = row["applicability"]
+            if not re.fullmatch(r"★+☆*", stars.text):
+                raise _err(stars, self.path, "expected stars like ★★☆")
+            tm, adv = self.iri("tm", letter), self.iri("adv", letter)
+            self.individual(file, tm, GIA.ThreatModel, name)
+            self.add(file, (tm, GIA.letter, Literal(letter)),
+                     (tm, GIA.applicability, Literal(stars.text.count("★"))),
+                     (tm, GIA.adversaryClass, adv))
+            restrictions = [GIA.Adversary]
+            for key, cap in columns:
+                cell = row[key]
+                if cell.text in _CHECK:
+                    self.add(file, (tm, GIA.hasCapability, cap))
+                    node = BNode()
+                    self.add(file, (node, RDF.type, OWL.Restriction),
+                             (node, OWL.onProperty, GIA.hasCapability),
+                             (node, OWL.hasValue, cap))
+                    restrictions.append(node)
+                elif cell.text not in _CROSS:
+                    raise _err(cell, self.path, "expected ✔️ or ✗")
+            head, inter = BNode(), BNode()
+            Collection(graph, head, restrictions)
+            self.add(file, (adv, RDF.type, OWL.Class),
+                     (adv, RDFS.label, Literal(f"{letter} adversary ({name})")),
+                     (adv, OWL.equivalentClass, inter),
+                     (inter, RDF.type, OWL.Class), (inter, OWL.intersectionOf, head))
+
+    def threat_model(self, cell: Cell) -> URIRef:
+        if cell.text not in self.letters:
+            raise _err(cell, self.path,
+                       f"expected a threat model letter ({', '.join(self.letters)})")
+        return self.iri("tm", cell.text)
+
+    # ------------------------------------------------------------ works and references
+
+    def row_refs(self, cell: Cell, form: str) -> tuple[str, list[int]]:
+        match = _ROW_WORK.match(cell.text)
+        if match is None:
+            raise _err(cell, self.path, f"expected {form}")
+        numbers = [int(n) for n in match.group("refs").split(",")]
+        return match.group("label"), self.cited(cell, numbers)
+
+    def works(self) -> None:
+        """One gia:Work per paper (same title and same links), one gia:Reference per entry."""
+        from rdflib import DCTERMS, Literal, URIRef
+
+        from kg.namespaces import GIA
+
+        authors: dict[int, tuple[str, int, Cell]] = {}
+        for row in self.doc.tables["attacks"].rows:
+            label, numbers = self.row_refs(row["work"], "'Author et al. (YEAR) [N]'")
+            match = _AUTHOR_YEAR.match(label)
+            if match is None:
+                raise _err(row["work"], self.path, "expected 'Author et al. (YEAR) [N]'")
+            for number in numbers:
+                authors[number] = (match.group("author"), int(match.group("year")), row["work"])
+        groups: dict[tuple, list[ReferenceEntry]] = {}
+        for number in sorted(self.doc.references):
+            entry = self.doc.references[number]
+            if not entry.title:
+                raise InputError(f"{self.path}:{entry.line}: reference [{number}]: "
+                                 "expected a title, got an empty entry")
+            key = (entry.title, tuple(sorted(url for _, url in entry.links)))
+            groups.setdefault(key, []).append(entry)
+        slugs: dict[str, int] = {}
+        file = "works.ttl"
+        for (title, _), entries in groups.items():
+            known = {authors[e.number][:2] for e in entries if e.number in authors}
+            if len(known) > 1:
+                numbers = ", ".join(str(e.number) for e in entries)
+                raise InputError(f"{self.path}: references {numbers} are one paper but the "
+                                 f"attack table gives authors {sorted(known)}")
+            author, year = next(iter(known)) if known else (None, None)
+            slug = work_slug(title, author, year)
+            if slug in slugs:
+                raise InputError(
+                    f"{self.path}:{entries[0].line}: reference [{entries[0].number}] gets the work "
+                    f"slug {slug!r} of reference [{slugs[slug]}]; expected distinct titles"
+                )
+            slugs[slug] = entries[0].number
+            work = self.iri("work", slug)
+            self.work_titles[work] = title
+            self.individual(file, work, GIA.Work)
+            self.add(file, (work, DCTERMS.title, Literal(title)))
+            if author is not None:
+                self.add(file, (work, GIA.firstAuthor, Literal(author)),
+                         (work, GIA.year, Literal(year)))
+            for entry in entries:
+                if entry.venue:
+                    self.add(file, (work, GIA.venue, Literal(entry.venue)))
+                ref = self.iri("ref", f"{slug}-ref{entry.number}")
+                self.ref_work[entry.number] = work
+                self.ref_iri[entry.number] = ref
+                self.individual(file, ref, GIA.Reference)
+                self.add(file, (ref, GIA.referenceNumber, Literal(entry.number)),
+                         (ref, GIA.work, work), (ref, DCTERMS.title, Literal(entry.title)),
+                         (ref, GIA.citationText, Literal(entry.citation_text)))
+                if entry.venue:
+                    self.add(file, (ref, GIA.venue, Literal(entry.venue)))
+                for text, url in entry.links:
+                    prop = _REFERENCE_LINKS.get(text.lower())
+                    if prop is None:
+                        raise InputError(
+                            f"{self.path}:{entry.line}: reference [{entry.number}]: link "
+                            f"'[{text}]': expected a [paper](url) or [GitHub](url) link"
+                        )
+                    self.add(file, (ref, getattr(GIA, prop), URIRef(url)))
+
+    def cite_row(self, file: str, node: URIRef, numbers: list[int]) -> None:
+        from kg.namespaces import GIA
+
+        for number in numbers:
+            self.add(file, (node, GIA.reference, self.ref_iri[number]),
+                     (node, GIA.work, self.ref_work[number]))
+
+    def code(self, file: str, node: URIRef, cell: Cell) -> None:
+        from kg.namespaces import GIA
+
+        if cell.text in self.vocab.code_status:
+            self.add(file, (node, GIA.codeStatus, self.vocab.code_status[cell.text]))
+            return
+        links = LINK.findall(cell.text)
+        if not links or LINK.sub("", cell.text).strip():
+            marks = " or ".join(sorted(self.vocab.code_status))
+            raise _err(cell, self.path, f"expected a Markdown link [text](url), {marks}")
+        self.add(file, (node, GIA.codeStatus, GIA.OpenSource))
+        for text, url in links:
+            self.add(file, (node, GIA.codeRepository, self.link_label(file, url, text)))
+
+    # ------------------------------------------------------------ attacks
+
+    def attacks(self) -> None:
+        from rdflib import Literal
+
+        from kg.namespaces import GIA
+
+        file = "attacks.ttl"
+        category = technique = None
+        seen: dict[URIRef, int] = {}
+        for row in self.doc.tables["attacks"].rows:
+            category, technique = self._carry(file, row, category, technique)
+            label, numbers = self.row_refs(row["work"], "'Author et al. (YEAR) [N]'")
+            work = self.ref_work[numbers[0]]
+            attack = self.iri("attack", str(work).rsplit("/", 1)[1])
+            if attack in seen:
+                raise _err(row["work"], self.path,
+                           f"expected one attack row per work (also at line {seen[attack]})")
+            seen[attack] = row.line
+            self.individual(file, attack, GIA.Attack, label)
+            self.add(file, (attack, GIA.category, category), (attack, GIA.technique, technique),
+                     (attack, GIA.threatModel, self.threat_model(row["threat_model"])))
+            self.cite_row(file, attack, numbers)
+            self._algorithm(file, attack, row["algorithm"])
+            self._resolution(file, attack, row["resolution"])
+            batch = row["batch"]
+            pair = _PAIR.match(batch.text)
+            if pair:
+                self.add(file, (attack, GIA.localIterations, Literal(int(pair.group(1)))),
+                         (attack, GIA.batchSize, Literal(int(pair.group(2)))))
+            elif batch.text.isdigit():
+                self.add(file, (attack, GIA.batchSize, Literal(int(batch.text))))
+            else:
+                raise _err(batch, self.path, "expected an integer or E×B")
+            self._models(file, attack, row["model"])
+            for task in _tasks(row["task"], self.path):
+                node = self.labelled(file, "task", task, GIA.LearningTask, row["task"])
+                self.add(file, (attack, GIA.learningTask, node))
+            self._labels(file, attack, row["labels"])
+            self.code(file, attack, row["code"])
+
+    def _carry(self, file: str, row: Row, category, technique):
+        """Category and technique cells left blank repeat the row above."""
+        from kg.namespaces import GIA
+
+        cat_cell, tech_cell = row["category"], row["technique"]
+        if cat_cell.text:
+            category = self.labelled(file, "category", cat_cell.text, GIA.AttackCategory,
+                                     cat_cell)
+            technique = None
+        elif category is None:
+            raise _err(cat_cell, self.path, "expected a category (nothing above to repeat)")
+        if tech_cell.text:
+            technique = self._technique(file, tech_cell, GIA.AttackTechnique, category)
+        elif technique is None:
+            raise _err(tech_cell, self.path, "expected a technique (nothing above to repeat)")
+        return category, technique
+
+    def _technique(self, file: str, cell: Cell, cls: URIRef, category: URIRef) -> URIRef:
+        from kg.namespaces import GIA
+
+        node = self.labelled(file, "technique", cell.text, cls, cell)
+        before = set(self.graphs[file].objects(node, GIA.category))
+        if before and before != {category}:
+            raise _err(cell, self.path, "expected each technique under one category only")
+        self.add(file, (node, GIA.category, category))
+        return node
+
+    def _algorithm(self, file: str, attack: URIRef, cell: Cell) -> None:
+        from kg.namespaces import GIA
+
+        if cell.text == _BOTH:
+            chosen = list(self.vocab.algorithms.values())
+        elif cell.text in self.vocab.algorithms:
+            chosen = [self.vocab.algorithms[cell.text]]
+        else:
+            names = ", ".join([*sorted(self.vocab.algorithms), _BOTH])
+            raise _err(cell, self.path, f"expected a learning algorithm ({names})")
+        for algorithm in chosen:
+            self.add(file, (attack, GIA.learningAlgorithm, algorithm))
+
+    def _resolution(self, file: str, attack: URIRef, cell: Cell) -> None:
+        from rdflib import Literal
+
+        from kg.namespaces import GIA
+
+        pair = _PAIR.match(cell.text)
+        if pair:
+            self.add(file, (attack, GIA.imageWidth, Literal(int(pair.group(1)))),
+                     (attack, GIA.imageHeight, Literal(int(pair.group(2)))))
+        elif cell.text in self.vocab.resolutions:
+            self.add(file, (attack, GIA.resolutionKind, self.vocab.resolutions[cell.text]))
+        elif cell.text == _NOT_AVAILABLE:
+            self.add(file, (attack, GIA.notReported, GIA.imageWidth),
+                     (attack, GIA.notReported, GIA.imageHeight))
+        else:
+            kinds = ", ".join(sorted(self.vocab.resolutions))
+            raise _err(cell, self.path, f"expected WIDTH×HEIGHT, {kinds} or N/A")
+
+    def _models(self, file: str, attack: URIRef, cell: Cell) -> None:
+        from kg.namespaces import GIA
+
+        if cell.text == _NOT_AVAILABLE:
+            self.add(file, (attack, GIA.notReported, GIA.sharedModel))
+            return
+        for item in cell.text.split(","):
+            item = item.strip()
+            marks = _NOTES.search(item)
+            if marks:
+                for mark in marks.group(0):
+                    if mark not in self.vocab.notes:
+                        notes = ", ".join(sorted(self.vocab.notes))
+                        raise _err(cell, self.path, f"expected footnote marks among {notes}")
+                    self.add(file, (attack, GIA.modelNote, self.vocab.notes[mark]))
+                item = item[: marks.start()].strip()
+            node = self.labelled(file, "model", item, GIA.ModelArchitecture, cell)
+            self.add(file, (attack, GIA.sharedModel, node))
+
+    def _labels(self, file: str, attack: URIRef, cell: Cell) -> None:
+        from kg.namespaces import GIA
+
+        text = cell.text
+        if text in self.vocab.label_kinds:
+            self.add(file, (attack, GIA.labelRecovery, self.vocab.label_kinds[text]))
+            return
+        cites = _CITATION.fullmatch(text)
+        link = LINK.fullmatch(text)
+        if cites:
+            sources = [self.ref_work[n] for n in self.cited(cell, [int(cites.group(1))])]
+        elif link:
+            sources = [self.link_label(file, link.group(2), link.group(1))]
+        else:
+            marks = " ".join(sorted(self.vocab.label_kinds))
+            raise _err(cell, self.path, f"expected one of {marks}, a citation [N] or a [link](url)")
+        self.add(file, (attack, GIA.labelRecovery, GIA.ReusedLabelRecovery))
+        for source in sources:
+            self.add(file, (attack, GIA.labelRecoverySource, source))
+
+    # ------------------------------------------------------------ defenses
+
+    def defenses(self) -> None:
+        from rdflib import Literal
+
+        from kg.namespaces import GIA
+
+        file = "defenses.ttl"
+        category = technique = None
+        seen: dict[URIRef, int] = {}
+        for row in self.doc.tables["defenses"].rows:
+            cat_cell = row["category"]
+            if cat_cell.text:
+                if cat_cell.text not in self.vocab.defense_categories:
+                    codes = ", ".join(sorted(self.vocab.defense_categories))
+                    raise _err(cat_cell, self.path, f"expected a defense category ({codes})")
+                if self.vocab.defense_categories[cat_cell.text] != category:
+                    technique = None
+                category = self.vocab.defense_categories[cat_cell.text]
+            elif category is None:
+                raise _err(cat_cell, self.path, "expected a category (nothing above to repeat)")
+            if row["technique"].text:
+                technique = self._technique(file, row["technique"], GIA.DefenseTechnique,
+                                            category)
+            elif technique is None:
+                raise _err(row["technique"], self.path,
+                           "expected a technique (nothing above to repeat)")
+            name, numbers = self.row_refs(row["work"], "'[N]', '[N,M]' or 'Name [N]'")
+            first_work = self.ref_work[numbers[0]]
+            slug = slugify(name) if name else str(first_work).rsplit("/", 1)[1]
+            defense = self.iri("defense", slug)
+            if defense in seen:
+                raise _err(row["work"], self.path,
+                           f"expected one row per defense (also at line {seen[defense]})")
+            seen[defense] = row.line
+            self.individual(file, defense, GIA.Defense, name or self.work_titles[first_work])
+            if name:
+                self.add(file, (defense, GIA.name, Literal(name)))
+            self.add(file, (defense, GIA.category, category), (defense, GIA.technique, technique))
+            self.cite_row(file, defense, numbers)
+            year = row["year"]
+            if year.text == _NOT_AVAILABLE:
+                self.add(file, (defense, GIA.notReported, GIA.year))
+            elif re.fullmatch(r"\d{4}", year.text):
+                self.add(file, (defense, GIA.year, Literal(int(year.text))))
+            else:
+                raise _err(year, self.path, "expected a year (YYYY) or N/A")
+            where = row["where"]
+            if where.text not in self.vocab.sides:
+                raise _err(where, self.path,
+                           f"expected one of {', '.join(sorted(self.vocab.sides))}")
+            self.add(file, (defense, GIA.deployedAt, self.vocab.sides[where.text]),
+                     (defense, GIA.intuition, Literal(row["intuition"].text)),
+                     (defense, GIA.weakness, Literal(row["weakness"].text)))
+            for group in _CITATION.findall(row["weakness"].text):
+                numbers = [int(n) for n in group.split(",")]
+                for number in self.cited(row["weakness"], numbers):
+                    self.add(file, (defense, GIA.weaknessCites, self.ref_work[number]))
+            self.code(file, defense, row["code"])
+            self._assessments(file, defense, slug, row["coverage"])
+
+    def _assessments(self, file: str, defense: URIRef, slug: str, cell: Cell) -> None:
+        from kg.namespaces import GIA
+
+        try:
+            levels = parse_coverage(cell.text, self.letters, self.vocab.level_names)
+        except CoverageError as exc:
+            raise InputError(f"{self.path}:{cell.line}: column '{cell.column}': {exc}, "
+                             f"got '{cell.text}'") from None
+        for letter, level in levels.items():
+            node = self.iri("assessment", f"{slug}-{letter}")
+            self.individual(file, node, GIA.Assessment)
+            self.add(file, (node, GIA.threatModel, self.iri("tm", letter)),
+                     (node, GIA.level, self.vocab.levels[level]),
+                     (defense, GIA.hasAssessment, node))
+
+    # ------------------------------------------------------------ release
+
+    def release(self) -> None:
+        from rdflib import DCTERMS, OWL, RDF, Literal, URIRef
+
+        from kg.namespaces import GIA
+
+        file = "sok.ttl"
+        self.add(file, (self.sok, RDF.type, OWL.NamedIndividual),
+                 (self.sok, RDF.type, GIA.SoKRelease),
+                 (self.sok, GIA.sokVersion, Literal(self.version)),
+                 (self.sok, DCTERMS.source, URIRef(SOK_REPOSITORY)))
+        if self.doc.title:
+            self.add(file, (self.sok, DCTERMS.title, Literal(self.doc.title)))
+
+    def build(self) -> dict[str, Graph]:
+        self.threat_models()
+        self.works()
+        self.attacks()
+        self.defenses()
+        self.release()
+        return self.graphs
+
+
+def _tasks(cell: Cell, path: str) -> list[str]:
+    """``Object and Face Classification`` -> ``Object Classification``, ``Face Classification``."""
+    tasks = []
+    for item in cell.text.split(","):
+        item = " ".join(item.split())
+        if not item:
+            raise _err(cell, path, "expected learning tasks separated by commas")
+        shared = _SHARED_NOUN.match(item)
+        if shared:
+            noun = shared.group("noun")
+            tasks += [f"{shared.group('first')} {noun}", f"{shared.group('second')} {noun}"]
+        else:
+            tasks.append(item)
+    return tasks
+
+
+_COUNT_QUERY = """
+SELECT ?what (COUNT(DISTINCT ?s) AS ?n) WHERE {
+  VALUES (?what ?cls) { ("threat-models" gia:ThreatModel) ("attacks" gia:Attack)
+    ("defenses" gia:Defense) ("references" gia:Reference) ("works" gia:Work)
+    ("assessments" gia:Assessment) }
+  ?s a ?cls .
+} GROUP BY ?what
+"""
+
+
+def _check(graphs: dict[str, Graph], doc: SokDocument, path: str, letters: list[str]) -> dict:
+    """Reasoning-independent checks on the built graphs: counts agree with the tables."""
+    from kg.loading import new_graph
+    from kg.namespaces import GIA, SPARQL_PREFIXES
+
+    union = new_graph()
+    for graph in graphs.values():
+        union += graph
+    counts = {str(r.what): int(r.n) for r in union.query(_COUNT_QUERY, initNs=SPARQL_PREFIXES)}
+    expected = {
+        "threat-models": len(doc.tables["threat-models"].rows),
+        "attacks": len(doc.tables["attacks"].rows),
+        "defenses": len(doc.tables["defenses"].rows),
+        "references": len(doc.references),
+        "assessments": len(doc.tables["defenses"].rows) * len(letters),
+    }
+    for what, n in expected.items():
+        if counts.get(what, 0) != n:
+            raise InputError(f"{path}: {what}: the tables give {n} but {counts.get(what, 0)} "
+                             "were built; expected them to agree")
+    for defense in union.subjects(GIA.hasAssessment, None, unique=True):
+        covered = sorted(str(union.value(a, GIA.threatModel)).rsplit("/", 1)[1]
+                         for a in union.objects(defense, GIA.hasAssessment))
+        if covered != sorted(letters):
+            raise InputError(f"{path}: {defense}: assessed for {covered}, expected {letters}")
+    return {k: counts.get(k, 0) for k in sorted(set(counts) | set(expected))}
+
+
+def serialize(graph: Graph, version: str) -> str:
+    """Sorted Turtle with a generated-file header (rdflib sorts subjects and predicates)."""
+    body = graph.serialize(format="turtle")
+    return (f"# Generated by `gia-kg import-sok` from the SoK README (version {version}).\n"
+            f"# Do not edit by hand: re-run the import.\n{body}")
+
+
+def build(readme: str | Path, source: str | None = None) -> ImportResult:
+    """Read and check the README, and return the Turtle text of each output file."""
+    path = Path(readme)
+    version = source_version(path, source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    shown = str(readme)
+    doc = parse_document(shown, text)
+    builder = _Builder(shown, doc, version)
+    graphs = builder.build()
+    counts = _check(graphs, doc, shown, builder.letters)
+    files = {name: serialize(graphs[name], version) for name in FILES}
+    return ImportResult(version, files, counts)
+
+
+def import_sok(readme: str | Path, out_dir: str | Path, source: str | None = None) -> ImportResult:
+    """Build, then replace ``out_dir`` atomically, keeping its ``inferred.ttl``."""
+    from kg.fileio import replace_dir_atomic
+
+    result = build(readme, source)
+    target = Path(out_dir)
+    inferred = target / INFERRED_NAME
+
+    def fill(tmp: Path) -> None:
+        tmp.chmod(0o755)
+        for name, content in result.files.items():
+            (tmp / name).write_text(content, encoding="utf-8", newline="\n")
+        if inferred.is_file():
+            shutil.copy2(inferred, tmp / INFERRED_NAME)
+
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"-o {target}: exists and is not a folder")
+    replace_dir_atomic(target, fill)
+    return result

@@ -1,0 +1,179 @@
+"""Graph -> the SoK's tables as Markdown, through the SPARQL queries in ``queries/tables/``.
+
+The queries hold the knowledge (which properties make which cell, row order, header text in
+their ``#+ columns:`` line); this module only runs them and formats cells. Multi-valued cells
+come back ``|``-separated and are sorted here so output never depends on the engine's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kg.coverage import format_coverage
+from kg.errors import QueryError
+from kg.paths import QUERIES_DIR
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+TABLES_DIR = QUERIES_DIR / "tables"
+#: Applicability is rated out of this many stars (★★☆ = 2).
+MAX_STARS = 3
+HAS, HAS_NOT = "✔️", "✗"
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """One ``.rq`` file: its SPARQL text and its ``#+ key: value`` header."""
+
+    name: str
+    text: str
+    meta: dict[str, str]
+
+    def columns(self) -> list[str]:
+        return [c.strip() for c in self.meta.get("columns", "").split("|") if c.strip()]
+
+
+def load_query(name: str) -> TableQuery:
+    """Read ``queries/tables/<name>.rq`` and its grlc-style header."""
+    path = TABLES_DIR / f"{name}.rq"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise QueryError(f"{path}: query file not found") from None
+    meta = {}
+    for line in text.splitlines():
+        if line.startswith("#+") and ":" in line:
+            key, value = line[2:].split(":", 1)
+            meta[key.strip()] = value.strip()
+    return TableQuery(name, text, meta)
+
+
+def run(graph: Graph, query: TableQuery) -> list[dict[str, str]]:
+    """Rows of a table query as ``{variable: text}`` (unbound variables are empty strings)."""
+    from kg.namespaces import SPARQL_PREFIXES
+
+    try:
+        result = graph.query(query.text, initNs=SPARQL_PREFIXES)
+    except Exception as exc:  # rdflib raises parser- and evaluation-specific types
+        raise QueryError(f"{TABLES_DIR / query.name}.rq: {exc}".splitlines()[0]) from None
+    names = [str(v) for v in result.vars]
+    return [
+        {name: "" if value is None else str(value) for name, value in zip(names, row, strict=True)}
+        for row in result
+    ]
+
+
+def _items(value: str) -> list[str]:
+    return sorted(item for item in value.split("|") if item)
+
+
+def _refs(value: str) -> str:
+    return "[" + ",".join(str(n) for n in sorted(int(v) for v in _items(value))) + "]"
+
+
+def _markdown(columns: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _blank_repeats(rows: list[list[str]], count: int) -> None:
+    """Leave the first ``count`` cells blank where they repeat the row above (the SoK's style)."""
+    previous: list[str] = []
+    for row in rows:
+        current = row[:count]
+        for i in range(count):
+            if current[: i + 1] == previous[: i + 1]:
+                row[i] = ""
+        previous = current
+
+
+def _tasks(value: str) -> str:
+    """Two tasks sharing their last word read as ``Face and Object Classification``."""
+    tasks = _items(value)
+    if len(tasks) == 2:
+        (first, noun1), (second, noun2) = (t.rsplit(" ", 1) if " " in t else (t, "") for t in tasks)
+        if noun1 and noun1 == noun2:
+            return f"{first} and {second} {noun1}"
+    return ", ".join(tasks)
+
+
+def threat_models(graph: Graph) -> str:
+    """The threat-model table; capability columns in the ontology's order."""
+    query = load_query("threat-models")
+    caps = run(graph, load_query("threat-model-capabilities"))
+    columns = query.columns()
+    columns[2:2] = [f"**{cap['label']}**" for cap in caps]
+    rows = []
+    for row in run(graph, query):
+        stars = int(row["applicability"])
+        marks = [HAS if row["letter"] in _items(cap["holders"]) else HAS_NOT for cap in caps]
+        rows.append([row["letter"], row["name"], *marks,
+                     "★" * stars + "☆" * (MAX_STARS - stars)])
+    return _markdown(columns, rows)
+
+
+def attacks(graph: Graph) -> str:
+    """The attack table in reference order, category and technique blank when repeated."""
+    query = load_query("attacks")
+    rows = []
+    for row in run(graph, query):
+        models = _items(row["models"])
+        if models and row["notes"]:
+            models[-1] += row["notes"]
+        rows.append([
+            row["category"], row["technique"], f"{row['label']} {_refs(row['refs'])}",
+            row["threatModel"], row["algorithm"], row["resolution"], row["batch"],
+            ", ".join(models), _tasks(row["tasks"]), row["labels"],
+            " ".join(_items(row["code"])),
+        ])
+    _blank_repeats(rows, 2)
+    return _markdown(query.columns(), rows)
+
+
+def defenses(graph: Graph) -> str:
+    """The defense table in reference order; coverage in the compact range form."""
+    from kg.namespaces import THREAT_MODEL_LETTERS
+
+    query = load_query("defenses")
+    rows = []
+    for row in run(graph, query):
+        levels = dict(item.split("=", 1) for item in _items(row["coverage"]))
+        letters = [letter for letter in THREAT_MODEL_LETTERS if letter in levels]
+        letters += sorted(set(levels) - set(letters))
+        work = _refs(row["refs"])
+        rows.append([
+            row["category"], row["technique"], f"{row['name']} {work}" if row["name"] else work,
+            row["year"], row["where"], format_coverage(levels, letters), row["intuition"],
+            row["weakness"], " ".join(_items(row["code"])),
+        ])
+    _blank_repeats(rows, 2)
+    return _markdown(query.columns(), rows)
+
+
+def references(graph: Graph) -> str:
+    """The reference list: ``[N] citation text [paper](url) [GitHub](url)``, one per line."""
+    lines = []
+    for row in run(graph, load_query("references")):
+        links = [f"[paper]({url})" for url in _items(row["papers"])]
+        links += [f"[GitHub]({url})" for url in _items(row["repositories"])]
+        lines.append(" ".join([f"[{row['number']}]", row["text"], *links]))
+    return "\n".join(lines) + "\n"
+
+
+def render(kg_dir: str | Path | None = None, *, with_references: bool = True) -> str:
+    """The three tables (and the reference list) as one Markdown document."""
+    from kg.loading import load_graph
+
+    graph = load_graph(kg_dir, inferred=False)
+    sections = [
+        (load_query("threat-models").meta["title"], threat_models(graph)),
+        (load_query("attacks").meta["title"], attacks(graph)),
+        (load_query("defenses").meta["title"], defenses(graph)),
+    ]
+    if with_references:
+        sections.append((load_query("references").meta["title"], references(graph)))
+    return "\n".join(f"## {title}\n\n{body}" for title, body in sections)
