@@ -15,6 +15,7 @@ from kg import __version__
 from kg.errors import GiaKgError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
+KG_HELP = "folder of instance data (*.ttl); default: the data shipped in the package"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,17 +190,16 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "attacks and defenses in federated learning (SoK, Carletti et al., USENIX Security 2025).",
     )
     parser.add_argument("--version", action="version", version=f"gia-kg {__version__}")
-    parser.add_argument(
-        "--kg",
-        metavar="DIR",
-        help="folder of instance data (*.ttl); default: the data shipped in the package",
-    )
+    parser.add_argument("--kg", metavar="DIR", help=KG_HELP)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
         commands[name] = handler
-        return sub.add_parser(name, help=help_, description=help_)
+        command = sub.add_parser(name, help=help_, description=help_)
+        # `gia-kg CMD --kg DIR` works as well as `gia-kg --kg DIR CMD`.
+        command.add_argument("--kg", metavar="DIR", default=argparse.SUPPRESS, help=KG_HELP)
+        return command
 
     p = add(
         "reason",
@@ -220,12 +220,6 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "validate",
         _cmd_validate,
         "check the graph against the SHACL shapes (exit 0 conforms, 1 violations)",
-    )
-    p.add_argument(
-        "--kg",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="folder of instance data (*.ttl); default: the data shipped in the package",
     )
     p.add_argument(
         "--data",
@@ -252,12 +246,6 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     )
     who.add_argument("--threat-model", metavar="LETTER", help="an SoK threat model, A-H")
     p.add_argument("--format", choices=["text", "json", "md"], default="text")
-    p.add_argument(
-        "--kg",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="folder of instance data (*.ttl); default: the data shipped in the package",
-    )
 
     p = add(
         "audit",
@@ -265,12 +253,6 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "run the SoK consistency checks (queries/audit/*.rq); one finding a row, exit 0",
     )
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
-    p.add_argument(
-        "--kg",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="folder of instance data (*.ttl); default: the data shipped in the package",
-    )
 
     p = add("queries", _cmd_queries, "list the saved queries (queries/*.rq) and their parameters")
 
@@ -333,12 +315,6 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         _cmd_tables,
         "render the SoK's threat-model, attack and defense tables (and references) as Markdown "
         "from the graph",
-    )
-    p.add_argument(
-        "--kg",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="folder of instance data (*.ttl); default: the data shipped in the package",
     )
     p.add_argument("--no-references", action="store_true", help="omit the reference list")
 

@@ -51,7 +51,13 @@ def parse_into(graph: Graph, path: Path) -> Graph:
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except BadSyntax as exc:
-        raise InputError(f"{path}:{exc.lines + 1}: Turtle syntax error: {exc.message}") from None
+        text = exc._str.decode("utf-8", "replace")
+        line_start = text.rfind("\n", 0, exc._i) + 1
+        column = exc._i - line_start + 1
+        near = text[exc._i : exc._i + 30].split("\n")[0]
+        raise InputError(
+            f"{path}:{exc.lines + 1}:{column}: Turtle syntax error: {exc._why} (near {near!r})"
+        ) from None
     except Exception as exc:  # rdflib raises many parser-specific types
         raise InputError(f"{path}: cannot parse RDF: {exc}".splitlines()[0]) from None
     return graph

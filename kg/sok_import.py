@@ -653,13 +653,13 @@ def serialize(graph: Graph, version: str) -> str:
 def build(readme: str | Path, source: str | None = None) -> ImportResult:
     """Read and check the README, and return the Turtle text of each output file."""
     path = Path(readme)
-    version = source_version(path, source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
+    version = source_version(path, source)
     shown = str(readme)
     doc = parse_document(shown, text)
     builder = _Builder(shown, doc, version)

@@ -15,6 +15,7 @@ never used when they changed. Why each choice:
   ``meta.json`` and renamed into place. A finished store is never written again (readers open it
   read-only), so two processes racing both build and the loser of the rename discards its copy.
   A store without a matching ``meta.json`` or that RocksDB cannot open is removed and rebuilt.
+  Each build also removes the stores of data folders that no longer exist (temporary copies).
 - When no cache folder can be written, the graph is loaded in memory (slower, never stale);
   ``GIA_KG_STORE=memory`` asks for that path explicitly.
 
@@ -36,6 +37,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.paths import INFERRED_NAME
 
 #: Bump when the store's layout or loading changes: old stores then count as stale.
 STORE_FORMAT = 1
@@ -66,9 +68,14 @@ def cache_root() -> Path:
 
 
 def store_home(files: list[Path]) -> Path:
-    """The cache sub-folder of one data folder (the folder of the last source file)."""
+    """The cache sub-folder of one data folder (the folder of the last source file).
+
+    With and without inferred.ttl are two homes, so that alternating between them does not
+    make each one sweep the other's store away.
+    """
     folder = str(Path(files[-1]).resolve().parent)
-    return cache_root() / hashlib.sha256(folder.encode()).hexdigest()[:16]
+    variant = "inferred" if any(Path(p).name == INFERRED_NAME for p in files) else "asserted"
+    return cache_root() / hashlib.sha256(f"{folder}\0{variant}".encode()).hexdigest()[:16]
 
 
 def stat_signature(files: list[Path]) -> tuple:
@@ -180,6 +187,21 @@ def _sweep(home: Path, keep: Path) -> None:
                     shutil.rmtree(entry, ignore_errors=True)
 
 
+def _prune_orphans(root: Path) -> None:
+    """Remove the stores of data folders that no longer exist (e.g. test runs' temporary copies)."""
+    try:
+        homes = list(root.iterdir())
+    except OSError:
+        return
+    for home in homes:
+        for entry in home.glob(f"{_PREFIX}*") if home.is_dir() else ():
+            sources = (_read_meta(entry) or {}).get("sources") or []
+            if sources and not Path(sources[-1]).exists():
+                _remove(entry)
+        with contextlib.suppress(OSError):
+            home.rmdir()  # only when empty
+
+
 def ensure(files: list[Path], *, force: bool = False) -> StoreInfo:
     """The up-to-date store of ``files``: reused when its fingerprint matches, else (re)built.
 
@@ -201,6 +223,7 @@ def ensure(files: list[Path], *, force: bool = False) -> StoreInfo:
         _remove(target)
     triples = _build(home, target, files, fp)
     _sweep(home, target)
+    _prune_orphans(home.parent)
     return StoreInfo(target, triples, built=True)
 
 

@@ -18,3 +18,17 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(ROOT / "kg" / "data", target, ignore=shutil.ignore_patterns(".*"))
     return target
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_store_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Query stores built by the tests go to a temporary cache, not the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("GIA_KG_CACHE")
+    os.environ["GIA_KG_CACHE"] = str(tmp_path_factory.mktemp("store-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GIA_KG_CACHE", None)
+    else:
+        os.environ["GIA_KG_CACHE"] = old

@@ -171,3 +171,12 @@ def test_query_path_does_not_import_rdflib(cache: Path, data: Path) -> None:
     ).stdout.split()
     assert out == [str(FIXTURE_ATTACKS), "False"]
     assert len(list(cache.glob("*/store-*"))) == 1
+
+
+def test_stores_of_vanished_folders_are_pruned(cache: Path, data: Path, tmp_path: Path) -> None:
+    gone = Path(shutil.copytree(data, tmp_path / "temporary"))
+    orphan = store.ensure(files_of(gone))
+    shutil.rmtree(gone)
+    kept = store.ensure(files_of(data))
+    assert not orphan.path.exists() and not orphan.path.parent.exists()
+    assert kept.path.exists()
