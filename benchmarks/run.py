@@ -23,6 +23,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 GIA_KG = str(BIN / "gia-kg")
+README = ROOT / "README.md"
+BENCH_START, BENCH_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 SOK_README = ROOT.parent / "shared" / "sok" / "sok_gias_fl-README-2025-07-15.md"
 #: Runs above this many seconds are not repeated (the table says how many runs were made).
 SLOW = 20.0
@@ -230,9 +232,20 @@ def main(argv: list[str] | None = None) -> int:
     for label in rows:
         cells = [rows[label].get(s, Timing()).cell() for s in scales]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {growth(label)} |")
-    write_atomic(Path(args.output), "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    write_atomic(Path(args.output), text)
     print(f"wrote {args.output} (work folder {work})")
+    if Path(args.output).resolve() == (HERE / "results.md").resolve():
+        write_atomic(README, include_in_readme(README.read_text(encoding="utf-8"), text))
+        print(f"updated the benchmark table in {README}")
     return 0
+
+
+def include_in_readme(readme: str, results: str) -> str:
+    """The README with ``results`` (without its title) between the benchmark markers."""
+    start, end = readme.index(BENCH_START), readme.index(BENCH_END)
+    body = results.split("\n", 1)[1].strip("\n")
+    return readme[: start + len(BENCH_START)] + "\n" + body + "\n" + readme[end:]
 
 
 if __name__ == "__main__":
