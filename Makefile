@@ -28,7 +28,8 @@ demo: $(STAMP) ## set up .venv, install, answer the flagship questions
 	@echo "== Attacks feasible for a threat-model-D adversary (surrogate data, no manipulation)"
 	@$(BIN)/gia-kg query attacks-feasible -p threat_model=D
 
-test: $(STAMP) ## set up .venv if needed, then run the test suite
+test: $(STAMP) ## set up .venv if needed, then lint and run the test suite
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff
