@@ -7,6 +7,7 @@ Library modules are imported inside each handler so that a command loads only wh
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -96,8 +97,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_queries(args: argparse.Namespace) -> int:
     from kg import queries
+    from kg.engine import open_dataset
 
-    _write(queries.render_catalog(queries.load_catalog()))
+    vocab = queries.vocabulary(open_dataset(args.kg))  # letters and levels as the graph has them
+    _write(queries.render_catalog(queries.load_catalog(), vocab))
     return 0
 
 
@@ -112,7 +115,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_sparql(args: argparse.Namespace) -> int:
     from kg import engine, results, sparql_guard
 
-    if args.timeout <= 0:
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
     if (args.query is None) == (args.file is None):
         raise UsageError("sparql: give exactly one of QUERY, -f FILE or - (standard input)")
@@ -153,10 +156,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import_sok(args: argparse.Namespace) -> int:
     from kg import sok_import
+    from kg.loading import inferred_problem
 
     result = sok_import.import_sok(args.readme, args.output, args.source_version)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     print(f"wrote {args.output} (SoK {result.version}): {counts}")
+    problem = inferred_problem(Path(args.output))
+    if problem:  # the data is fine; queries will ask for `gia-kg reason` until it is run
+        print(f"note: {problem}")
     return 0
 
 
@@ -329,6 +336,16 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     return parser
 
 
+def _report(exc: BaseException, code: int, debug: bool) -> int:
+    """One line on stderr (after the traceback with --debug); the exit code."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    sys.stderr.write(f"gia-kg: error: {exc}\n")
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 findings/violations/stale, 2 usage or input)."""
     commands: dict[str, Handler] = {}
@@ -342,10 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return commands[args.command](args)
     except GiaKgError as exc:
-        if debug:
-            raise
-        sys.stderr.write(f"gia-kg: error: {exc}\n")
-        return exc.exit_code
+        return _report(exc, exc.exit_code, debug)
+    except OSError as exc:  # a file system problem not foreseen by the library: still one line
+        return _report(exc, 2, debug)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except BrokenPipeError:

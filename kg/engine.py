@@ -1,8 +1,8 @@
 """The fast query path: the graph in a pyoxigraph Store, SPARQL run by Oxigraph.
 
 This module must not import rdflib, owlready2 or pyshacl (``import rdflib`` alone costs more than
-a whole Oxigraph query). ``open_dataset`` is the single entry point, so a persistent on-disk store
-can later be added behind it without changing callers.
+a whole Oxigraph query). ``open_dataset`` is the single entry point; it opens the on-disk store
+that kg.store keeps in step with the Turtle sources.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import select as _select
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -141,7 +141,7 @@ def _table(solutions: ox.QuerySolutions, ordered: bool, hidden: Iterable[str]) -
 
 
 class Dataset:
-    """The ontology + instance data (+ inferred triples) in one in-memory pyoxigraph Store."""
+    """The ontology + instance data (+ inferred triples) in one pyoxigraph Store (read-only, on disk)."""
 
     def __init__(self, store: ox.Store, files: list[Path]) -> None:
         self.store = store
@@ -183,15 +183,6 @@ class Dataset:
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("expected an ASK query")
         return bool(result)
-
-    def construct(
-        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
-    ) -> list[ox.Triple]:
-        """Run a CONSTRUCT or DESCRIBE query; triples sorted for deterministic output."""
-        result = self._query(query, bindings, timeout)
-        if not isinstance(result, (ox.QueryTriples, list)):
-            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return sorted(result, key=str)
 
     def run(
         self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
@@ -301,10 +292,3 @@ def open_dataset(kg_dir: str | Path | None = None, *, inferred: bool = True) -> 
         return _CACHE[key]
     _CACHE[key] = Dataset(_store.open_store(files), files)
     return _CACHE[key]
-
-
-def iter_terms(table: ResultTable, column: str) -> Iterator[Term | None]:
-    """The terms of one column, in ``sorted_rows`` order."""
-    i = table.columns.index(column)
-    for row in table.sorted_rows():
-        yield row[i]

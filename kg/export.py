@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from kg.engine import dataset_files
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
+from kg.store import memory_store
 
 #: ``--format`` name → pyoxigraph format.
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -26,13 +27,8 @@ FORMATS: dict[str, ox.RdfFormat] = {
 
 def graph_triples(kg_dir: str | Path | None = None, *, inferred: bool = False) -> list[ox.Triple]:
     """Every triple of the graph, blank nodes canonically labelled, sorted."""
-    dataset = ox.Dataset()
-    for path in dataset_files(kg_dir, inferred=inferred):
-        try:
-            for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-                dataset.add(ox.Quad(quad.subject, quad.predicate, quad.object))
-        except SyntaxError as exc:
-            raise InputError(f"{path}: Turtle syntax {exc}".splitlines()[0]) from None
+    store = memory_store(dataset_files(kg_dir, inferred=inferred))
+    dataset = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in store)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted((q.triple for q in dataset), key=str)
 

@@ -1,4 +1,4 @@
-"""The one way to load the graph: ontology + instance data (+ materialized inferences) into rdflib."""
+"""Which files make up the graph, and loading them into rdflib (the query path uses kg.engine)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
-from kg.paths import DATA_DIR, INFERRED_NAME, ONTOLOGY_FILE
+from kg.paths import DATA_DIR, INFERRED_NAME, ONTOLOGY_FILE, THREAT_MODELS_NAME
 
 if TYPE_CHECKING:
     from rdflib import Graph
+
+#: The comment line of inferred.ttl that records ``order_sources_digest`` of its sources.
+STAMP = "# sources-sha256:"
 
 
 def data_dir(kg_dir: str | Path | None) -> Path:
@@ -23,12 +26,49 @@ def data_dir(kg_dir: str | Path | None) -> Path:
 
 
 def instance_files(kg_dir: str | Path | None, *, inferred: bool = True) -> list[Path]:
-    """Sorted Turtle files of a data folder, with or without the materialized inferences."""
+    """Sorted Turtle files of a data folder; with ``inferred``, its reasoned order, which must be fresh.
+
+    A missing or stale inferred.ttl is an error rather than an empty order: without it every
+    threat model looks incomparable and "feasible attacks" silently shrink.
+    """
     folder = data_dir(kg_dir)
     files = sorted(p for p in folder.glob("*.ttl") if inferred or p.name != INFERRED_NAME)
     if not files:
         raise InputError(f"--kg {folder}: no *.ttl files found")
+    if inferred:
+        problem = inferred_problem(folder)
+        if problem:
+            raise InputError(problem)
     return files
+
+
+def order_sources_digest(folder: Path) -> str:
+    """SHA-256 of what the reasoned order depends on: the ontology and the folder's threat models."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in (ONTOLOGY_FILE, folder / THREAT_MODELS_NAME):
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            raise InputError(f"{path}: missing or unreadable (run `gia-kg import-sok`)") from None
+    return digest.hexdigest()
+
+
+def inferred_problem(folder: Path) -> str | None:
+    """Why the folder's inferred.ttl cannot be used (missing, or stamped for other sources), or None."""
+    path = folder / INFERRED_NAME
+    if not path.is_file():
+        return f"{path}: missing; run `gia-kg reason` to derive the threat-model order"
+    with path.open(encoding="utf-8") as handle:
+        head = [handle.readline() for _ in range(5)]
+    stamp = next((line.split(":", 1)[1].strip() for line in head if line.startswith(STAMP)), None)
+    if stamp != order_sources_digest(folder):
+        return (
+            f"{path}: stale (the ontology or {THREAT_MODELS_NAME} changed since it was derived); "
+            "run `gia-kg reason`"
+        )
+    return None
 
 
 def new_graph() -> Graph:

@@ -51,7 +51,6 @@ PREFIXES: dict[str, str] = dict(
 #: The prefixes `gia-kg sparql` predeclares (the issue's contract) plus the instance prefixes.
 SPARQL_PREFIXES: dict[str, str] = {k: v for k, v in PREFIXES.items() if k != "sh"}
 
-THREAT_MODEL_LETTERS = ("A", "B", "C", "D", "E", "F", "G", "H")
 
 
 def resource_iri(kind: str, slug: str) -> str:
@@ -59,116 +58,45 @@ def resource_iri(kind: str, slug: str) -> str:
     return PREFIXES[kind] + slug
 
 
+#: Every term of ontology/gia.ttl (a test checks the two are equal).
+GIA_TERMS: frozenset[str] = frozenset((
+    "AddsLinearLayers", "Adversary", "Assessment", "AssumesLabelKnowledge", "Attack",
+    "AttackCategory", "AttackTechnique", "Capability", "Category", "ClientSide", "CodeStatus",
+    "Defense", "DefenseCategory", "DefenseTechnique", "DeploymentSide", "Effective",
+    "EffectivenessLevel", "FedAVG", "FedSGD", "FormalDefense", "GenericImplementations",
+    "HeuristicDefense", "Ineffective", "InputSizeResolution", "LabelRecoveryKind",
+    "LearningAlgorithm", "LearningTask", "ModelArchitecture", "ModelNote", "NewLabelRecovery",
+    "NoLabelRestoration", "NotOpenSource", "OpenSource", "OptimizationLabelReconstruction",
+    "Partial", "Reference", "ResolutionKind", "ReusedLabelRecovery", "ServerSide", "SoKRelease",
+    "TargetsLinearLayers", "Technique", "ThreatModel", "Work", "adversaryClass", "applicability",
+    "batchSize", "category", "citationText", "code", "codeRepository", "codeStatus", "deployedAt",
+    "directlyStrongerThan", "firstAuthor", "hasAssessment", "hasCapability", "imageHeight",
+    "imageWidth", "intuition", "labelRecovery", "labelRecoverySource", "learningAlgorithm",
+    "learningTask", "letter", "level", "localIterations", "modelNote", "name", "notReported",
+    "paperLink", "rank", "reference", "referenceNumber", "resolutionKind", "sharedModel", "slug",
+    "sokVersion", "strongerThan", "symbol", "technique", "threatModel", "venue", "weakness",
+    "weaknessCites", "work", "year",
+))
+
+
 def gia_iri(term: str) -> str:
-    """IRI string of an ontology term (not checked: use ``GIA.term`` where rdflib is loaded)."""
+    """IRI string of an ontology term; a misspelt term is a KeyError, as ``GIA.term`` would fail."""
+    if term not in GIA_TERMS:
+        raise KeyError(f"gia:{term} is not a term of ontology/gia.ttl")
     return GIA_NS + term
-
-
-def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:
-    """PREFIX lines for a query text."""
-    items = (prefixes or SPARQL_PREFIXES).items()
-    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in items)
 
 
 def _build_gia() -> Any:
     from rdflib import URIRef
     from rdflib.namespace import DefinedNamespace, Namespace
 
-    class GIA(DefinedNamespace):
-        """Terms of ontology/gia.ttl; a misspelt term raises AttributeError."""
-
-        _fail = True
-        _NS = Namespace(GIA_NS)
-
-        AddsLinearLayers: URIRef
-        Adversary: URIRef
-        Assessment: URIRef
-        AssumesLabelKnowledge: URIRef
-        Attack: URIRef
-        AttackCategory: URIRef
-        AttackTechnique: URIRef
-        Capability: URIRef
-        Category: URIRef
-        ClientSide: URIRef
-        CodeStatus: URIRef
-        Defense: URIRef
-        DefenseCategory: URIRef
-        DefenseTechnique: URIRef
-        DeploymentSide: URIRef
-        Effective: URIRef
-        EffectivenessLevel: URIRef
-        FedAVG: URIRef
-        FedSGD: URIRef
-        FormalDefense: URIRef
-        GenericImplementations: URIRef
-        HeuristicDefense: URIRef
-        Ineffective: URIRef
-        InputSizeResolution: URIRef
-        LabelRecoveryKind: URIRef
-        LearningAlgorithm: URIRef
-        LearningTask: URIRef
-        ModelArchitecture: URIRef
-        ModelNote: URIRef
-        NewLabelRecovery: URIRef
-        NoLabelRestoration: URIRef
-        NotOpenSource: URIRef
-        OpenSource: URIRef
-        OptimizationLabelReconstruction: URIRef
-        Partial: URIRef
-        Reference: URIRef
-        ResolutionKind: URIRef
-        ReusedLabelRecovery: URIRef
-        ServerSide: URIRef
-        SoKRelease: URIRef
-        TargetsLinearLayers: URIRef
-        Technique: URIRef
-        ThreatModel: URIRef
-        Work: URIRef
-        adversaryClass: URIRef
-        applicability: URIRef
-        batchSize: URIRef
-        category: URIRef
-        citationText: URIRef
-        code: URIRef
-        codeRepository: URIRef
-        codeStatus: URIRef
-        deployedAt: URIRef
-        directlyStrongerThan: URIRef
-        firstAuthor: URIRef
-        hasAssessment: URIRef
-        hasCapability: URIRef
-        imageHeight: URIRef
-        imageWidth: URIRef
-        intuition: URIRef
-        labelRecovery: URIRef
-        labelRecoverySource: URIRef
-        learningAlgorithm: URIRef
-        learningTask: URIRef
-        letter: URIRef
-        level: URIRef
-        localIterations: URIRef
-        modelNote: URIRef
-        name: URIRef
-        notReported: URIRef
-        paperLink: URIRef
-        rank: URIRef
-        reference: URIRef
-        referenceNumber: URIRef
-        resolutionKind: URIRef
-        sharedModel: URIRef
-        slug: URIRef
-        sokVersion: URIRef
-        strongerThan: URIRef
-        symbol: URIRef
-        technique: URIRef
-        threatModel: URIRef
-        venue: URIRef
-        weakness: URIRef
-        weaknessCites: URIRef
-        work: URIRef
-        year: URIRef
-
-    return GIA
+    body = {
+        "__doc__": "Terms of ontology/gia.ttl; a misspelt term raises AttributeError.",
+        "__annotations__": dict.fromkeys(sorted(GIA_TERMS), URIRef),
+        "_fail": True,
+        "_NS": Namespace(GIA_NS),
+    }
+    return type("GIA", (DefinedNamespace,), body)
 
 
 _LAZY: dict[str, Any] = {}

@@ -27,7 +27,7 @@ def render(kg_dir: str | Path | None = None, *, fmt: str = "text", full: bool = 
     """The order as text, CSV (``stronger,weaker``) or Graphviz dot."""
     pairs = edges(kg_dir, full=full)
     if fmt == "csv":
-        return "stronger,weaker\r\n" + "".join(f"{a},{b}\r\n" for a, b in pairs)
+        return "stronger,weaker\n" + "".join(f"{a},{b}\n" for a, b in pairs)
     models = _select(kg_dir, "threat-models")
     if fmt == "dot":
         return _dot(models, pairs)

@@ -22,20 +22,20 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.engine import Dataset, ResultTable, Term, open_dataset
+from kg.engine import Dataset, ResultTable, Term, open_dataset, term_text
 from kg.errors import InputError, UsageError
-from kg.namespaces import THREAT_MODEL_LETTERS, gia_iri, resource_iri
 from kg.paths import QUERIES_DIR
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-#: Parameter types, each with its allowed values (None: any value of the type).
-PARAM_TYPES: dict[str, tuple[str, ...] | None] = {
-    "threat_model": THREAT_MODEL_LETTERS,
-    "level": ("effective", "partial", "ineffective"),
-    "integer": None,
-    "string": None,
-}
+#: Parameter types. Values of the vocabulary types are read from the graph (queries/vocab/<type>.rq:
+#: a threat model's letter, a level's label), so a new threat model needs no code change.
+VOCABULARY_TYPES = ("threat_model", "level")
+PARAM_TYPES = (*VOCABULARY_TYPES, "integer", "string")
+VOCAB_DIR = QUERIES_DIR / "vocab"
+
+#: Per vocabulary type: value → RDF term, in the order the vocabulary query gives.
+Vocabulary = dict[str, dict[str, Term]]
 
 _HEADER = re.compile(r"^#\+\s?(.*)$")
 _KEY = re.compile(r"^([a-z_]+):\s*(.*)$")
@@ -58,27 +58,35 @@ class Param:
         """A parameter without a default must be given."""
         return self.default is None
 
-    def describe(self) -> str:
+    def choices(self, vocab: Vocabulary | None = None) -> tuple[str, ...] | None:
+        """The values this parameter accepts (None: any value of its type)."""
+        if self.type in VOCABULARY_TYPES and vocab is not None:
+            known = tuple(vocab.get(self.type, {}))
+            return tuple(v for v in known if v in self.allowed) if self.allowed else known
+        return self.allowed
+
+    def describe(self, vocab: Vocabulary | None = None) -> str:
         """``name=<A|B|...>`` with the default, for listings and error messages."""
-        values = "|".join(self.allowed) if self.allowed else self.type
+        choices = self.choices(vocab)
+        values = "|".join(choices) if choices else self.type
         text = f"{self.name}=<{values}>"
         return text if self.required else f"[{text}, default {self.default}]"
 
-    def term(self, value: str, where: str) -> Term:
+    def term(self, value: str, where: str, vocab: Vocabulary | None = None) -> Term:
         """The RDF term for a value, after checking it against the type and allowed values."""
-        if self.type == "threat_model":
-            value = value.strip().upper()
-        elif self.type == "level":
-            value = value.strip().lower()
-        if self.allowed is not None and value not in self.allowed:
-            raise UsageError(
-                f"{where}: parameter {self.name}={value!r} is not one of "
-                + ", ".join(self.allowed)
-            )
-        if self.type == "threat_model":
-            return ox.NamedNode(resource_iri("tm", value))
-        if self.type == "level":
-            return ox.NamedNode(gia_iri(value.capitalize()))
+        value = value.strip()
+        choices = self.choices(vocab)
+        if choices is not None:
+            by_case = {c.casefold(): c for c in choices}
+            if value.casefold() not in by_case:
+                raise UsageError(
+                    f"{where}: parameter {self.name}={value!r} is not one of " + ", ".join(choices)
+                )
+            value = by_case[value.casefold()]
+        if self.type in VOCABULARY_TYPES:
+            if vocab is None or value not in vocab.get(self.type, {}):
+                raise UsageError(f"{where}: parameter {self.name}={value!r}: no such {self.type}")
+            return vocab[self.type][value]
         if self.type == "integer":
             try:
                 return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
@@ -110,12 +118,12 @@ class SavedQuery:
         """Names of the ``?_name`` variables used in the query body (comments/strings ignored)."""
         return set(_PARAM_VAR.findall(_COMMENT.sub(" ", self.text)))
 
-    def bindings(self, values: dict[str, str]) -> dict[str, Term]:
+    def bindings(self, values: dict[str, str], vocab: Vocabulary | None = None) -> dict[str, Term]:
         """Validate ``values`` and turn them (plus defaults) into ``{variable: term}``."""
         where = f"query {self.name}"
         unknown = sorted(set(values) - {p.name for p in self.params})
         if unknown:
-            valid = ", ".join(p.describe() for p in self.params) or "none"
+            valid = ", ".join(p.describe(vocab) for p in self.params) or "none"
             raise UsageError(
                 f"{where}: unknown parameter {unknown[0]!r}; valid parameters: {valid}"
             )
@@ -124,9 +132,9 @@ class SavedQuery:
             value = values.get(param.name, param.default)
             if value is None:
                 raise UsageError(
-                    f"{where}: missing parameter {param.name} (-p {param.describe()})"
+                    f"{where}: missing parameter {param.name} (-p {param.describe(vocab)})"
                 )
-            out["_" + param.name] = param.term(value, where)
+            out["_" + param.name] = param.term(value, where, vocab)
         return out
 
 
@@ -138,7 +146,7 @@ def _parse_param(spec_name: str, spec: str, where: str) -> Param:
             f"{where}: parameter {spec_name} has type {ptype!r}; expected one of "
             + ", ".join(PARAM_TYPES)
         )
-    allowed = PARAM_TYPES[ptype]
+    allowed = None
     default = None
     for part in parts[1:]:
         key, _, value = part.partition("=")
@@ -227,16 +235,25 @@ def run_saved(
 ) -> ResultTable:
     """Run one saved query with validated, typed parameters."""
     query = get_query(name, folder)
-    bindings = query.bindings(params or {})
     data = dataset if dataset is not None else open_dataset(kg_dir)
+    bindings = query.bindings(params or {}, vocabulary(data) if query.params else None)
     return data.select(query.text, bindings)
 
 
-def render_catalog(catalog: dict[str, SavedQuery]) -> str:
+def vocabulary(dataset: Dataset) -> Vocabulary:
+    """Value → term for each vocabulary parameter type, read from the graph."""
+    out: Vocabulary = {}
+    for kind in VOCABULARY_TYPES:
+        table = dataset.select((VOCAB_DIR / f"{kind}.rq").read_text(encoding="utf-8"))
+        out[kind] = {term_text(value): term for value, term in table.sorted_rows()}
+    return out
+
+
+def render_catalog(catalog: dict[str, SavedQuery], vocab: Vocabulary | None = None) -> str:
     """The ``gia-kg queries`` listing: name and parameters, summary, example invocation."""
     out: list[str] = []
     for name, query in sorted(catalog.items()):
-        params = " ".join(f"-p {p.describe()}" for p in query.params)
+        params = " ".join(f"-p {p.describe(vocab)}" for p in query.params)
         out.append(f"{name}  {params}".rstrip())
         out.append(f"    {query.summary}")
         if query.example:

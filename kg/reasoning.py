@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from kg.errors import InputError, ReasonerError
 from kg.fileio import write_atomic
-from kg.loading import data_dir, new_graph, parse_into
-from kg.namespaces import GIA_NS, PREFIXES
+from kg.loading import STAMP, data_dir, new_graph, order_sources_digest, parse_into
+from kg.namespaces import PREFIXES, gia_iri
 from kg.paths import INFERRED_NAME, ONTOLOGY_FILE, THREAT_MODELS_NAME
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ def _adversary_classes(graph: Graph) -> dict[str, str]:
     from rdflib import RDF, URIRef
 
     classes: dict[str, str] = {}
-    for tm in graph.subjects(RDF.type, URIRef(GIA_NS + "ThreatModel")):
-        linked = list(graph.objects(tm, URIRef(GIA_NS + "adversaryClass")))
+    for tm in graph.subjects(RDF.type, URIRef(gia_iri("ThreatModel"))):
+        linked = list(graph.objects(tm, URIRef(gia_iri("adversaryClass"))))
         if len(linked) != 1:
             raise InputError(
                 f"{THREAT_MODELS_NAME}: threat model <{tm}> needs exactly one gia:adversaryClass, "
@@ -91,8 +91,10 @@ def classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError:
             raise ReasonerError("HermiT: the ontology with the threat models is inconsistent") from None
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except Exception as exc:  # owlready2 wraps Java's output: keep its first informative line
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            lines = [ln for ln in lines if not ln.endswith("error message is:")]
+            first = lines[0] if lines else type(exc).__name__
             raise ReasonerError(f"HermiT failed ({first}); is a Java 11+ runtime installed?") from None
         edges: set[Edge] = set()
         for cls_iri, tm in classes.items():
@@ -127,11 +129,12 @@ def render_inferred(kg_dir: str | Path | None = None) -> str:
     """Fresh reasoning run as the deterministic text of inferred.ttl (one sorted statement a line)."""
     graph = _threat_model_graph(kg_dir)
     strict = classify(graph, _adversary_classes(graph))
-    statements = [(a, GIA_NS + "strongerThan", b) for a, b in strict]
-    statements += [(a, GIA_NS + "directlyStrongerThan", b) for a, b in covering(strict)]
+    statements = [(a, gia_iri("strongerThan"), b) for a, b in strict]
+    statements += [(a, gia_iri("directlyStrongerThan"), b) for a, b in covering(strict)]
     prefixes = "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in ("gia", "tm"))
     lines = sorted(" ".join(_curie(t) for t in st) + " .\n" for st in statements)
-    return HEADER + prefixes + "\n" + "".join(lines)
+    stamp = f"{STAMP} {order_sources_digest(data_dir(kg_dir))}\n"
+    return HEADER + stamp + prefixes + "\n" + "".join(lines)
 
 
 def materialize(kg_dir: str | Path | None = None) -> Path:

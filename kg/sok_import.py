@@ -673,8 +673,9 @@ def import_sok(readme: str | Path, out_dir: str | Path, source: str | None = Non
     """Build, then replace ``out_dir`` atomically, keeping its ``inferred.ttl``."""
     from kg.fileio import replace_dir_atomic
 
+    target = Path(out_dir).resolve()
+    _check_target(target)
     result = build(readme, source)
-    target = Path(out_dir)
     inferred = target / INFERRED_NAME
 
     def fill(tmp: Path) -> None:
@@ -684,7 +685,23 @@ def import_sok(readme: str | Path, out_dir: str | Path, source: str | None = Non
         if inferred.is_file():
             shutil.copy2(inferred, tmp / INFERRED_NAME)
 
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"-o {target}: exists and is not a folder")
     replace_dir_atomic(target, fill)
     return result
+
+
+def _check_target(target: Path) -> None:
+    """Refuse a target whose swap would delete anything the import does not write itself."""
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {target}: folder {target.parent} does not exist")
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UsageError(f"-o {target}: exists and is not a folder")
+    ours = {*FILES, INFERRED_NAME}
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in ours)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise UsageError(
+            f"-o {target}: holds files that import-sok does not write ({shown}); "
+            "give an empty or new folder, or a gia-kg data folder"
+        )

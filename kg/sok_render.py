@@ -136,13 +136,11 @@ def attacks(graph: Graph) -> str:
 
 def defenses(graph: Graph) -> str:
     """The defense table in reference order; coverage in the compact range form."""
-    from kg.namespaces import THREAT_MODEL_LETTERS
-
     query = load_query("defenses")
     rows = []
     for row in run(graph, query):
         levels = dict(item.split("=", 1) for item in _items(row["coverage"]))
-        letters = [letter for letter in THREAT_MODEL_LETTERS if letter in levels]
+        letters = sorted(levels)
         letters += sorted(set(levels) - set(letters))
         work = _refs(row["refs"])
         rows.append([

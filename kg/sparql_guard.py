@@ -8,6 +8,7 @@ rdflib's SPARQL parser is used for the tree (this command is not on the fast ``q
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kg.errors import QueryError
@@ -46,6 +47,8 @@ def check_read_only(text: str) -> str:
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
+    if not re.sub(r"#[^\n]*", "", text).strip():
+        raise QueryError("the SPARQL query is empty")
     try:
         tree = parseQuery(text)
     except ParseException as exc:

@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -108,13 +109,21 @@ def fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+_OX_SYNTAX = re.compile(r"^Parser error at line (\d+) between columns (\d+) and \d+: (.*?)(?: \([^()]*, line \d+\))?$")
+
+
 def load_files(store: ox.Store, files: list[Path]) -> ox.Store:
-    """Parse each Turtle file into ``store``; a syntax error is an InputError naming the file."""
+    """The one Oxigraph loader: parse each Turtle file into ``store``; errors name file and line."""
     for path in files:
         try:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
         except SyntaxError as exc:
-            raise InputError(f"{path}: Turtle syntax {exc}".splitlines()[0]) from None
+            text = str(exc).splitlines()[0]
+            match = _OX_SYNTAX.match(text)
+            if match:
+                line, column, why = match.groups()
+                raise InputError(f"{path}:{line}:{column}: Turtle syntax error: {why}") from None
+            raise InputError(f"{path}: Turtle syntax error: {text}") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc}".splitlines()[0]) from None
     return store
@@ -187,6 +196,10 @@ def _sweep(home: Path, keep: Path) -> None:
                     shutil.rmtree(entry, ignore_errors=True)
 
 
+#: Names of the per-data-folder homes under the cache root (see ``store_home``).
+_HOME_NAME = re.compile(r"[0-9a-f]{16}")
+
+
 def _prune_orphans(root: Path) -> None:
     """Remove the stores of data folders that no longer exist (e.g. test runs' temporary copies)."""
     try:
@@ -194,7 +207,9 @@ def _prune_orphans(root: Path) -> None:
     except OSError:
         return
     for home in homes:
-        for entry in home.glob(f"{_PREFIX}*") if home.is_dir() else ():
+        if not _HOME_NAME.fullmatch(home.name) or not home.is_dir():
+            continue  # not a folder this module made: leave it alone
+        for entry in home.glob(f"{_PREFIX}*"):
             sources = (_read_meta(entry) or {}).get("sources") or []
             if sources and not Path(sources[-1]).exists():
                 _remove(entry)

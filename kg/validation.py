@@ -94,7 +94,7 @@ def validate(
     ``data``, ``shapes`` and ``ontology`` let a caller (the tests) pass graphs it has already
     loaded or edited; ``data`` is then validated instead of the files (and left unchanged).
     """
-    loaded = data if data is not None else load_graph(kg_dir, ontology=False, extra=extra)
+    loaded = data if data is not None else load_graph(kg_dir, ontology=False, inferred=False, extra=extra)
     data = _prepared_query_graph()
     data += loaded
     shapes = shapes if shapes is not None else load_shapes()

@@ -197,9 +197,9 @@ def test_graph_without_reasoned_order_is_refused(
 ) -> None:
     shutil.copy(ORDER_FIXTURE / "threat-models.ttl", tmp_path / "threat-models.ttl")
     assert main(["assess", "--kg", str(tmp_path), "--threat-model", "B"]) == 2
-    assert "no reasoned threat-model order" in capsys.readouterr().err
+    assert "inferred.ttl: missing; run `gia-kg reason`" in capsys.readouterr().err
     assert main(["audit", "--kg", str(tmp_path)]) == 2
-    assert "run 'gia-kg reason'" in capsys.readouterr().err
+    assert "run `gia-kg reason`" in capsys.readouterr().err
 
 
 def test_order_comes_from_the_reasoned_graph(

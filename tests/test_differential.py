@@ -18,7 +18,7 @@ from rdflib.plugins.sparql import prepareQuery
 from kg import queries
 from kg.engine import is_ref_column, open_dataset
 from kg.loading import load_graph
-from kg.namespaces import SPARQL_PREFIXES, THREAT_MODEL_LETTERS
+from kg.namespaces import SPARQL_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "queries"
@@ -34,12 +34,13 @@ STRING_VALUES = ["1", "6", "14", "22", "28", "31", "36", "yue et al. (2023)",
                                                                                    range(2, 37, 5)]
 
 
-def combinations(query: queries.SavedQuery) -> list[dict[str, str]]:
+def combinations(query: queries.SavedQuery, vocab: queries.Vocabulary) -> list[dict[str, str]]:
     """Every combination of every parameter's values (letters, levels, a list of strings)."""
     choices = []
     for param in query.params:
-        if param.allowed is not None:
-            choices.append([(param.name, v) for v in param.allowed])
+        allowed = param.choices(vocab)
+        if allowed is not None:
+            choices.append([(param.name, v) for v in allowed])
         elif param.type == "string":
             choices.append([(param.name, v) for v in STRING_VALUES])
         else:
@@ -82,11 +83,12 @@ def engines(request: pytest.FixtureRequest) -> tuple[Path, object, object]:
 def test_rdflib_and_oxigraph_agree(engines: tuple, name: str) -> None:
     folder, graph, dataset = engines
     query = CATALOG[name]
-    combos = combinations(query)
+    vocab = queries.vocabulary(dataset)
+    combos = combinations(query, vocab)
     prepared = prepareQuery(query.text, initNs=SPARQL_PREFIXES)  # parsed once, run per combination
     nonempty = 0
     for values in combos:
-        bindings = query.bindings(values)
+        bindings = query.bindings(values, vocab)
         table = dataset.select(query.text, bindings)
         ours = sorted(table.text_rows())
         theirs = rdflib_rows(graph, prepared, bindings)
@@ -96,6 +98,7 @@ def test_rdflib_and_oxigraph_agree(engines: tuple, name: str) -> None:
 
 
 def test_parameter_grid_is_complete() -> None:
-    grid = combinations(CATALOG["defenses-cover-but-not"])
-    assert len(grid) == len(THREAT_MODEL_LETTERS) ** 2 * 2  # covered × uncovered × min_level
-    assert len(combinations(CATALOG["attacks-feasible"])) == 8
+    vocab = queries.vocabulary(open_dataset())
+    grid = combinations(CATALOG["defenses-cover-but-not"], vocab)
+    assert len(grid) == 8 * 8 * 2  # covered × uncovered over A-H, × min_level effective|partial
+    assert len(combinations(CATALOG["attacks-feasible"], vocab)) == 8

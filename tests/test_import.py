@@ -348,11 +348,30 @@ def test_inferred_ttl_is_carried_over(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "inferred.ttl").write_bytes(b"# kept as is\n")
-    (out / "stale.ttl").write_text("# removed\n")
+    (out / "works.ttl").write_text("# replaced\n")
     assert run_import(README, out) == 0
     assert (out / "inferred.ttl").read_bytes() == b"# kept as is\n"
     assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "inferred.ttl"])
-    assert "36 attacks" in capsys.readouterr().out
+    captured = capsys.readouterr().out
+    assert "36 attacks" in captured
+    assert "inferred.ttl: stale" in captured and "gia-kg reason" in captured
+
+
+def test_a_folder_with_other_files_is_refused_untouched(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    (out / "sub").mkdir()
+    assert run_import(README, out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gia-kg: error: -o ") and "notes.txt, sub" in err and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "sub"]
+
+
+def test_a_missing_parent_folder_is_refused(tmp_path: Path, capsys) -> None:
+    assert run_import(README, tmp_path / "no" / "such" / "out") == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
 
 
 def test_source_version(tmp_path: Path, capsys) -> None:
@@ -380,7 +399,7 @@ def test_drift_renamed_reordered_columns_and_moved_tables(tmp_path: Path) -> Non
 
 def test_drift_defense_names(tmp_path: Path) -> None:
     assert run_import(SOK_DIR / "drift-names-2025-07-15.md", tmp_path / "o") == 0
-    graph = load_graph(tmp_path / "o", ontology=False)
+    graph = load_graph(tmp_path / "o", ontology=False, inferred=False)
     named = iri("defense", "dp-fedavg")
     assert graph.value(named, GIA.name) == Literal("DP-FedAvg")
     assert graph.value(named, iri("rdfs", "label")) == Literal("DP-FedAvg")
@@ -395,7 +414,7 @@ def test_drift_defense_names(tmp_path: Path) -> None:
 
 def test_drift_references_with_authors_without_venues(tmp_path: Path) -> None:
     assert run_import(SOK_DIR / "drift-references-2025-07-15.md", tmp_path / "o") == 0
-    graph = load_graph(tmp_path / "o", ontology=False)
+    graph = load_graph(tmp_path / "o", ontology=False, inferred=False)
     ref1 = iri("ref", "zhu-2019-deep-leakage-ref1")  # same IRI: slug from the title
     assert graph.value(ref1, iri("dcterms", "title")) == Literal("Deep Leakage from Gradients")
     assert graph.value(ref1, GIA.venue) == Literal("NeurIPS")

@@ -129,3 +129,49 @@ def test_missing_threat_models_file_names_the_file(
     (tmp_path / "other.ttl").write_text("")
     assert main(["--kg", str(tmp_path), "reason"]) == 2
     assert "threat-models.ttl: missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["order"],
+        ["query", "attacks-feasible", "-p", "threat_model=D"],
+        ["export", "--inferred"],
+        ["sparql", "ASK { ?a gia:strongerThan ?b }"],
+    ],
+)
+def test_commands_refuse_a_folder_without_the_order(
+    argv: list[str], data_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (data_copy / "inferred.ttl").unlink()
+    assert main(["--kg", str(data_copy), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "inferred.ttl: missing; run `gia-kg reason`" in err and err.count("\n") == 1
+
+
+def test_commands_refuse_an_order_derived_from_other_capabilities(
+    data_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Give D's adversary class active manipulation too, without re-reasoning: D then has exactly
+    # G's capabilities, so after `reason` G is no longer strictly stronger than D.
+    source = data_copy / "threat-models.ttl"
+    text = source.read_text()
+    start = text.index("adv:D a owl:Class")
+    end = text.index(") ] .", start)
+    extra = "[ a owl:Restriction ; owl:hasValue cap:active-manipulation ; owl:onProperty gia:hasCapability ] "
+    source.write_text(text[:end] + extra + text[end:])
+    assert main(["--kg", str(data_copy), "order", "--format", "csv"]) == 2
+    assert "inferred.ttl: stale" in capsys.readouterr().err
+    assert main(["--kg", str(data_copy), "reason", "--check"]) == 1
+    capsys.readouterr()
+    assert main(["--kg", str(data_copy), "reason"]) == 0
+    capsys.readouterr()
+    assert main(["--kg", str(data_copy), "order", "--format", "csv", "--all"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert "G,D" not in rows and "D,G" not in rows and "H,D" in rows
+
+
+def test_export_without_inferred_needs_no_order(data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (data_copy / "inferred.ttl").unlink()
+    assert main(["--kg", str(data_copy), "export", "--format", "nt"]) == 0
+    assert "> <https://w3id.org/gia-kg/ontology#strongerThan> <" not in capsys.readouterr().out

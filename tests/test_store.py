@@ -133,7 +133,8 @@ def test_saved_queries_equal_in_memory_results(cache: Path, data: Path) -> None:
     catalog = queries.load_catalog()
     assert catalog
     for name, query in catalog.items():
-        params = {p.name: (p.default or (p.allowed or ("1",))[0]) for p in query.params}
+        vocab = queries.vocabulary(disk)
+        params = {p.name: (p.default or (p.choices(vocab) or ("1",))[0]) for p in query.params}
         on_disk = queries.run_saved(name, params, dataset=disk)
         in_memory = queries.run_saved(name, params, dataset=memory)
         assert on_disk.columns == in_memory.columns, name
