@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.coverage import format_coverage
+from kg.engine import term_text
 from kg.errors import QueryError
 from kg.paths import QUERIES_DIR
 
 if TYPE_CHECKING:
-    from rdflib import Graph
+    from kg.engine import Dataset
 
 TABLES_DIR = QUERIES_DIR / "tables"
 #: Applicability is rated out of this many stars (★★☆ = 2).
@@ -51,18 +52,12 @@ def load_query(name: str) -> TableQuery:
     return TableQuery(name, text, meta)
 
 
-def run(graph: Graph, query: TableQuery) -> list[dict[str, str]]:
+def run(dataset: Dataset, query: TableQuery) -> list[dict[str, str]]:
     """Rows of a table query as ``{variable: text}`` (unbound variables are empty strings)."""
-    from kg.namespaces import SPARQL_PREFIXES
-
-    try:
-        result = graph.query(query.text, initNs=SPARQL_PREFIXES)
-    except Exception as exc:  # rdflib raises parser- and evaluation-specific types
-        raise QueryError(f"{TABLES_DIR / query.name}.rq: {exc}".splitlines()[0]) from None
-    names = [str(v) for v in result.vars]
+    table = dataset.select(query.text)
     return [
-        {name: "" if value is None else str(value) for name, value in zip(names, row, strict=True)}
-        for row in result
+        {name: term_text(term) for name, term in zip(table.columns, row, strict=True)}
+        for row in table.sorted_rows()
     ]
 
 
@@ -101,14 +96,14 @@ def _tasks(value: str) -> str:
     return ", ".join(tasks)
 
 
-def threat_models(graph: Graph) -> str:
+def threat_models(dataset: Dataset) -> str:
     """The threat-model table; capability columns in the ontology's order."""
     query = load_query("threat-models")
-    caps = run(graph, load_query("threat-model-capabilities"))
+    caps = run(dataset, load_query("threat-model-capabilities"))
     columns = query.columns()
     columns[2:2] = [f"**{cap['label']}**" for cap in caps]
     rows = []
-    for row in run(graph, query):
+    for row in run(dataset, query):
         stars = int(row["applicability"])
         marks = [HAS if row["letter"] in _items(cap["holders"]) else HAS_NOT for cap in caps]
         rows.append([row["letter"], row["name"], *marks,
@@ -116,11 +111,11 @@ def threat_models(graph: Graph) -> str:
     return _markdown(columns, rows)
 
 
-def attacks(graph: Graph) -> str:
+def attacks(dataset: Dataset) -> str:
     """The attack table in reference order, category and technique blank when repeated."""
     query = load_query("attacks")
     rows = []
-    for row in run(graph, query):
+    for row in run(dataset, query):
         models = _items(row["models"])
         if models and row["notes"]:
             models[-1] += row["notes"]
@@ -134,11 +129,11 @@ def attacks(graph: Graph) -> str:
     return _markdown(query.columns(), rows)
 
 
-def defenses(graph: Graph) -> str:
+def defenses(dataset: Dataset) -> str:
     """The defense table in reference order; coverage in the compact range form."""
     query = load_query("defenses")
     rows = []
-    for row in run(graph, query):
+    for row in run(dataset, query):
         levels = dict(item.split("=", 1) for item in _items(row["coverage"]))
         letters = sorted(levels)
         letters += sorted(set(levels) - set(letters))
@@ -152,10 +147,10 @@ def defenses(graph: Graph) -> str:
     return _markdown(query.columns(), rows)
 
 
-def references(graph: Graph) -> str:
+def references(dataset: Dataset) -> str:
     """The reference list: ``[N] citation text [paper](url) [GitHub](url)``, one per line."""
     lines = []
-    for row in run(graph, load_query("references")):
+    for row in run(dataset, load_query("references")):
         links = [f"[paper]({url})" for url in _items(row["papers"])]
         links += [f"[GitHub]({url})" for url in _items(row["repositories"])]
         lines.append(" ".join([f"[{row['number']}]", row["text"], *links]))
@@ -164,14 +159,14 @@ def references(graph: Graph) -> str:
 
 def render(kg_dir: str | Path | None = None, *, with_references: bool = True) -> str:
     """The three tables (and the reference list) as one Markdown document."""
-    from kg.loading import load_graph
+    from kg.engine import open_dataset
 
-    graph = load_graph(kg_dir, inferred=False)
+    dataset = open_dataset(kg_dir, inferred=False)
     sections = [
-        (load_query("threat-models").meta["title"], threat_models(graph)),
-        (load_query("attacks").meta["title"], attacks(graph)),
-        (load_query("defenses").meta["title"], defenses(graph)),
+        (load_query("threat-models").meta["title"], threat_models(dataset)),
+        (load_query("attacks").meta["title"], attacks(dataset)),
+        (load_query("defenses").meta["title"], defenses(dataset)),
     ]
     if with_references:
-        sections.append((load_query("references").meta["title"], references(graph)))
+        sections.append((load_query("references").meta["title"], references(dataset)))
     return "\n".join(f"## {title}\n\n{body}" for title, body in sections)
