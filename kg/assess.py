@@ -18,6 +18,7 @@ from kg.engine import Dataset, ResultTable, open_dataset
 from kg.errors import InputError, QueryError, UsageError
 from kg.namespaces import resource_iri
 from kg.paths import QUERIES_DIR
+from kg.results import aligned, markdown_table
 
 ASSESS_QUERIES = QUERIES_DIR / "assess"
 THREAT_MODELS_QUERY = QUERIES_DIR / "order" / "threat-models.rq"
@@ -203,11 +204,7 @@ def _letters(result: Assessment) -> list[str]:
 
 
 def _columns(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for row in [headers, *rows]:
-        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    return [line.rstrip() for line in lines]
+    return [("  " + line).rstrip() for line in aligned(headers, rows, rule=False)]
 
 
 def _text(result: Assessment) -> str:
@@ -263,14 +260,8 @@ def _level_counts(result: Assessment) -> list[str]:
     return lines
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-    return lines
+    return markdown_table(headers, rows).splitlines()
 
 
 def _markdown(result: Assessment) -> str:

@@ -109,6 +109,13 @@ class SavedQuery:
     example: str
     text: str
     tags: tuple[str, ...] = field(default=())
+    #: Every single-line ``#+ key: value`` of the header (e.g. ``title`` and ``columns`` of the
+    #: table queries), for the tools that need more than the saved-query fields.
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def header_list(self, key: str) -> list[str]:
+        """A ``|``-separated header value as a list (e.g. ``#+ columns: A | B``)."""
+        return [item.strip() for item in self.meta.get(key, "").split("|") if item.strip()]
 
     def param(self, name: str) -> Param | None:
         """The declared parameter called ``name``, if any."""
@@ -208,6 +215,7 @@ def parse_query_file(path: Path) -> SavedQuery:
         example=meta.get("example", ""),
         text=text,
         tags=tuple(tags),
+        meta=meta,
     )
 
 

@@ -87,18 +87,21 @@ def _cells(table: ResultTable) -> list[list[str]]:
     return [[compact(t) for t in row] for row in table.sorted_rows()]
 
 
-def to_table(table: ResultTable) -> str:
-    """Columns aligned for a terminal, IRIs shortened with the project prefixes."""
-    rows = _cells(table)
-    widths = [len(c) for c in table.columns]
-    for row in rows:
-        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
+def aligned(headers: list[str], rows: list[list[str]], *, rule: bool = True) -> list[str]:
+    """Lines of columns aligned for a terminal (with a dashed rule under the headers)."""
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
 
     def line(values: list[str]) -> str:
         return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
-    out = [line(table.columns), line(["-" * w for w in widths])]
-    out += [line(row) for row in rows]
+    ruled = [line(["-" * w for w in widths])] if rule else []
+    return [line(headers), *ruled, *(line(row) for row in rows)]
+
+
+def to_table(table: ResultTable) -> str:
+    """Columns aligned for a terminal, IRIs shortened with the project prefixes."""
+    rows = _cells(table)
+    out = aligned(table.columns, rows)
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"
 
@@ -107,11 +110,17 @@ def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(headers: list[str], rows: list[list[str]], *, escape: bool = True) -> str:
+    """A GitHub-flavoured Markdown table; ``escape`` protects ``|`` and line breaks in cells."""
+    cell = _md_escape if escape else str
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
 def to_markdown(table: ResultTable) -> str:
     """A GitHub-flavoured Markdown table, IRIs shortened with the project prefixes."""
-    out = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    out += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in _cells(table)]
-    return "\n".join(out) + "\n"
+    return markdown_table(table.columns, _cells(table))
 
 
 _FORMATTERS = {

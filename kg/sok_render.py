@@ -7,14 +7,14 @@ come back ``|``-separated and are sorted here so output never depends on the eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.coverage import format_coverage
 from kg.engine import term_text
-from kg.errors import QueryError
 from kg.paths import QUERIES_DIR
+from kg.queries import SavedQuery, parse_query_file
+from kg.results import markdown_table
 
 if TYPE_CHECKING:
     from kg.engine import Dataset
@@ -25,34 +25,12 @@ MAX_STARS = 3
 HAS, HAS_NOT = "✔️", "✗"
 
 
-@dataclass(frozen=True)
-class TableQuery:
-    """One ``.rq`` file: its SPARQL text and its ``#+ key: value`` header."""
-
-    name: str
-    text: str
-    meta: dict[str, str]
-
-    def columns(self) -> list[str]:
-        return [c.strip() for c in self.meta.get("columns", "").split("|") if c.strip()]
+def load_query(name: str) -> SavedQuery:
+    """``queries/tables/<name>.rq`` with its header (``#+ title:``, ``#+ columns:``)."""
+    return parse_query_file(TABLES_DIR / f"{name}.rq")
 
 
-def load_query(name: str) -> TableQuery:
-    """Read ``queries/tables/<name>.rq`` and its grlc-style header."""
-    path = TABLES_DIR / f"{name}.rq"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise QueryError(f"{path}: query file not found") from None
-    meta = {}
-    for line in text.splitlines():
-        if line.startswith("#+") and ":" in line:
-            key, value = line[2:].split(":", 1)
-            meta[key.strip()] = value.strip()
-    return TableQuery(name, text, meta)
-
-
-def run(dataset: Dataset, query: TableQuery) -> list[dict[str, str]]:
+def run(dataset: Dataset, query: SavedQuery) -> list[dict[str, str]]:
     """Rows of a table query as ``{variable: text}`` (unbound variables are empty strings)."""
     table = dataset.select(query.text)
     return [
@@ -67,12 +45,6 @@ def _items(value: str) -> list[str]:
 
 def _refs(value: str) -> str:
     return "[" + ",".join(str(n) for n in sorted(int(v) for v in _items(value))) + "]"
-
-
-def _markdown(columns: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 def _blank_repeats(rows: list[list[str]], count: int) -> None:
@@ -100,7 +72,7 @@ def threat_models(dataset: Dataset) -> str:
     """The threat-model table; capability columns in the ontology's order."""
     query = load_query("threat-models")
     caps = run(dataset, load_query("threat-model-capabilities"))
-    columns = query.columns()
+    columns = query.header_list("columns")
     columns[2:2] = [f"**{cap['label']}**" for cap in caps]
     rows = []
     for row in run(dataset, query):
@@ -108,7 +80,7 @@ def threat_models(dataset: Dataset) -> str:
         marks = [HAS if row["letter"] in _items(cap["holders"]) else HAS_NOT for cap in caps]
         rows.append([row["letter"], row["name"], *marks,
                      "★" * stars + "☆" * (MAX_STARS - stars)])
-    return _markdown(columns, rows)
+    return markdown_table(columns, rows, escape=False)
 
 
 def attacks(dataset: Dataset) -> str:
@@ -126,7 +98,7 @@ def attacks(dataset: Dataset) -> str:
             " ".join(_items(row["code"])),
         ])
     _blank_repeats(rows, 2)
-    return _markdown(query.columns(), rows)
+    return markdown_table(query.header_list("columns"), rows, escape=False)
 
 
 def defenses(dataset: Dataset) -> str:
@@ -144,7 +116,7 @@ def defenses(dataset: Dataset) -> str:
             row["weakness"], " ".join(_items(row["code"])),
         ])
     _blank_repeats(rows, 2)
-    return _markdown(query.columns(), rows)
+    return markdown_table(query.header_list("columns"), rows, escape=False)
 
 
 def references(dataset: Dataset) -> str:
