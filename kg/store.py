@@ -217,29 +217,41 @@ def _prune_orphans(root: Path) -> None:
             home.rmdir()  # only when empty
 
 
+def _open_fresh(target: Path, fp: str) -> tuple[ox.Store, dict] | None:
+    """The store at ``target`` and its stamp, if it was built from sources with fingerprint ``fp``."""
+    meta = _read_meta(target)
+    if meta is None or meta.get("fingerprint") != fp:
+        return None
+    try:
+        return ox.Store.read_only(str(target)), meta
+    except (OSError, RuntimeError):  # RocksDB reports corruption as RuntimeError
+        return None
+
+
+def _ensure(files: list[Path], force: bool) -> tuple[StoreInfo, ox.Store | None]:
+    """``ensure``, also returning the store when an existing one was opened to check it."""
+    fp = fingerprint(files)
+    home = store_home(files)
+    target = home / f"{_PREFIX}{fp[:32]}"
+    fresh = None if force else _open_fresh(target, fp)
+    if fresh is not None:
+        store, meta = fresh
+        return StoreInfo(target, int(meta.get("triples", 0)), built=False), store
+    if target.exists():
+        _remove(target)
+    triples = _build(home, target, files, fp)
+    _sweep(home, target)
+    _prune_orphans(home.parent)
+    return StoreInfo(target, triples, built=True), None
+
+
 def ensure(files: list[Path], *, force: bool = False) -> StoreInfo:
     """The up-to-date store of ``files``: reused when its fingerprint matches, else (re)built.
 
     A store whose ``meta.json`` is missing or does not match, or that cannot be opened, is
     removed and rebuilt. ``force`` rebuilds even a matching store.
     """
-    fp = fingerprint(files)
-    home = store_home(files)
-    target = home / f"{_PREFIX}{fp[:32]}"
-    meta = _read_meta(target)
-    if meta is not None and meta.get("fingerprint") == fp and not force:
-        try:
-            ox.Store.read_only(str(target))
-        except (OSError, RuntimeError):  # RocksDB reports corruption as RuntimeError
-            meta = None
-        else:
-            return StoreInfo(target, int(meta.get("triples", 0)), built=False)
-    if target.exists():
-        _remove(target)
-    triples = _build(home, target, files, fp)
-    _sweep(home, target)
-    _prune_orphans(home.parent)
-    return StoreInfo(target, triples, built=True)
+    return _ensure(files, force)[0]
 
 
 def open_store(files: list[Path]) -> ox.Store:
@@ -250,16 +262,8 @@ def open_store(files: list[Path]) -> ox.Store:
     """
     if os.environ.get("GIA_KG_STORE") == "memory":
         return memory_store(files)
-    fp = fingerprint(files)
-    target = store_home(files) / f"{_PREFIX}{fp[:32]}"
-    meta = _read_meta(target)
-    if meta is not None and meta.get("fingerprint") == fp:
-        try:
-            return ox.Store.read_only(str(target))
-        except (OSError, RuntimeError):
-            pass  # corrupted: ensure() removes and rebuilds it
     try:
-        info = ensure(files)
-        return ox.Store.read_only(str(info.path))
+        info, store = _ensure(files, force=False)
+        return store if store is not None else ox.Store.read_only(str(info.path))
     except (OSError, RuntimeError):  # cache not writable, or RocksDB failing: Turtle still works
         return memory_store(files)
