@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.engine import Dataset, ResultTable, open_dataset
-from kg.errors import InputError, QueryError, UsageError
+from kg.errors import QueryError, UsageError
 from kg.namespaces import resource_iri
 from kg.paths import QUERIES_DIR
 from kg.results import aligned, markdown_table
@@ -86,17 +86,6 @@ def _run(dataset: Dataset, name: str, values: dict[str, list[str]] | None = None
     return dataset.select(fill_values(text, values or {}, str(path)))
 
 
-def require_order(dataset: Dataset) -> None:
-    """Refuse a graph without the reasoned order: every matching threat model would look maximal."""
-    path = ASSESS_QUERIES / "order-present.rq"
-    if not dataset.ask(path.read_text(encoding="utf-8")):
-        folder = dataset.files[-1].parent
-        raise InputError(
-            f"--kg {folder}: no reasoned threat-model order (gia:strongerThan); "
-            "run 'gia-kg reason' to write inferred.ttl"
-        )
-
-
 def capability_slugs(dataset: Dataset) -> dict[str, str]:
     """Valid capability slugs → capability IRIs, in the SoK's column order."""
     table = _run(dataset, "capabilities")
@@ -133,7 +122,6 @@ def assess(
     if (capabilities is None) == (threat_model is None):
         raise UsageError("assess: give exactly one of --capabilities or --threat-model")
     data = dataset if dataset is not None else open_dataset(kg_dir)
-    require_order(data)
     if threat_model is not None:
         letters = _threat_models(data)
         letter = threat_model.strip().upper()
@@ -287,4 +275,4 @@ def _markdown(result: Assessment) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["Assessment", "assess", "capability_slugs", "fill_values", "render", "require_order"]
+__all__ = ["Assessment", "assess", "capability_slugs", "fill_values", "render"]
