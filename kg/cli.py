@@ -7,7 +7,6 @@ Library modules are imported inside each handler so that a command loads only wh
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +28,10 @@ class _Parser(argparse.ArgumentParser):
 def _write(text: str, output: str | None = None) -> None:
     """Write to stdout, or atomically to a file (nothing half-written on error)."""
     if output is None:
+        if sys.stdout is None or sys.stdout.closed:
+            raise UsageError("standard output is closed; give -o FILE or redirect it")
         sys.stdout.write(text)
+        sys.stdout.flush()  # a broken pipe surfaces here, inside main's handler
         return
     from kg.fileio import write_atomic
 
@@ -112,35 +114,38 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_sparql(args: argparse.Namespace) -> int:
-    from kg import engine, results, sparql_guard
+def _read_stdin(what: str) -> str:
+    """Standard input as UTF-8 text (size-capped); a closed stdin is a usage error, not a traceback."""
+    from kg.inputs import decode_utf8, max_input_bytes
 
-    if not math.isfinite(args.timeout) or args.timeout <= 0:
-        raise UsageError(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    if sys.stdin is None or sys.stdin.closed:
+        raise UsageError(f"{what}: standard input is closed")
+    stream = getattr(sys.stdin, "buffer", sys.stdin)  # a text stream in tests and notebooks
+    cap = max_input_bytes()
+    try:
+        data = stream.read(cap + 1)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{what}: cannot read standard input: {exc}") from None
+    if len(data) > cap:
+        raise UsageError(f"{what}: standard input is over the input limit of {cap} bytes")
+    return data if isinstance(data, str) else decode_utf8(data, "<stdin>")
+
+
+def _cmd_sparql(args: argparse.Namespace) -> int:
+    from kg import adhoc
+    from kg.inputs import read_text
+
+    limits = adhoc.Limits(args.timeout, args.max_rows, args.max_memory)
+    limits.check()
     if (args.query is None) == (args.file is None):
         raise UsageError("sparql: give exactly one of QUERY, -f FILE or - (standard input)")
     if args.file is not None:
-        try:
-            text = Path(args.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"-f {args.file}: cannot read: {exc}") from None
+        text = read_text(args.file)
     elif args.query == "-":
-        text = sys.stdin.read()
+        text = _read_stdin("sparql -")
     else:
         text = args.query
-    form = sparql_guard.check_read_only(text)
-    graph_form = form in {"CONSTRUCT", "DESCRIBE"}
-    fmt = args.format or ("turtle" if graph_form else "table")
-    allowed = results.GRAPH_FORMATS if graph_form else results.TABLE_FORMATS
-    if fmt not in allowed:
-        raise UsageError(f"--format {fmt}: a {form} query gives {', '.join(allowed)}")
-    result = engine.open_dataset(args.kg).run(text, timeout=args.timeout)
-    if isinstance(result, bool):
-        _write(results.format_boolean(result, fmt))
-    elif isinstance(result, list):
-        _write(results.format_triples(result, fmt))
-    else:
-        _write(results.format_table(result, fmt))
+    _write(adhoc.answer(args.kg, text, args.format, limits))
     return 0
 
 
@@ -279,13 +284,22 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "sparql",
         _cmd_sparql,
         "run a read-only SELECT/ASK/CONSTRUCT/DESCRIBE over the graph (+ inferred triples, "
-        "+ ontology) with the project prefixes predeclared; updates, SERVICE and FROM are refused",
+        "+ ontology) with the project prefixes predeclared, in a sandbox without network access; "
+        "updates and SERVICE are refused; FROM/FROM NAMED name graphs of the local store only",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the query text, or - for stdin")
     p.add_argument("-f", "--file", metavar="FILE", help="read the query from FILE")
     p.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS",
-        help="stop the query after SECONDS (default 30); a stopped query exits 2",
+        help="stop after SECONDS (default 30): parsing, evaluation and formatting; exits 2",
+    )
+    p.add_argument(
+        "--max-rows", type=int, default=100_000, metavar="N",
+        help="refuse a result of more than N rows or triples (default 100000); exits 2",
+    )
+    p.add_argument(
+        "--max-memory", type=int, default=2048, metavar="MB",
+        help="stop a query that needs more than MB megabytes of memory (default 2048); exits 2",
     )
     p.add_argument(
         "--format", choices=["table", "csv", "tsv", "json", "md", "turtle", "nt"],
@@ -342,8 +356,22 @@ def _report(exc: BaseException, code: int, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(exc)
-    sys.stderr.write(f"gia-kg: error: {exc}\n")
+    message = " ".join(str(exc).splitlines()) or type(exc).__name__
+    if sys.stderr is not None and not sys.stderr.closed:
+        sys.stderr.write(f"gia-kg: error: {message}\n")
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -360,12 +388,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args)
     except GiaKgError as exc:
         return _report(exc, exc.exit_code, debug)
+    except BrokenPipeError:  # the reader left (`gia-kg export | head`): not an error of ours
+        _silence_stdout()
+        return 0
     except OSError as exc:  # a file system problem not foreseen by the library: still one line
         return _report(exc, 2, debug)
+    except MemoryError:
+        return _report(MemoryError("out of memory (the input or the result is too large)"), 2, debug)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
-    except BrokenPipeError:
-        return 0
     except KeyboardInterrupt:
         sys.stderr.write("gia-kg: interrupted\n")
         return 130

@@ -7,11 +7,7 @@ that kg.store keeps in step with the Turtle sources.
 
 from __future__ import annotations
 
-import os
 import re
-import select as _select
-import signal
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +27,9 @@ XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-_NUMBER_LIST = re.compile(r"^\d+(,\d+)*$")
+_NUMBER_LIST = re.compile(r"^[0-9]+(,[0-9]+)*$")
+#: Memory a sandboxed query may use beyond what the process had (bytes); the CLI's --max-memory.
+DEFAULT_MAX_MEMORY = 2048 << 20
 
 
 def is_ref_column(name: str) -> bool:
@@ -121,19 +119,30 @@ def _sorted_ref_list(term: Term | None) -> Term | None:
     if not isinstance(term, ox.Literal) or "," not in term.value:
         return term
     parts = [p.strip() for p in term.value.split(",")]
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() for p in parts):
         return term
     text = ",".join(str(n) for n in sorted({int(p) for p in parts}))
     return ox.Literal(text, datatype=term.datatype)
 
 
-def _table(solutions: ox.QuerySolutions, ordered: bool, hidden: Iterable[str]) -> ResultTable:
+def too_many_rows(limit: int) -> QueryError:
+    """The error for a result over ``--max-rows``."""
+    return QueryError(f"the result has more than {limit} rows, the --max-rows limit "
+                      "(add LIMIT to the query, or raise --max-rows)")
+
+
+def table_of(
+    solutions: ox.QuerySolutions, ordered: bool, hidden: Iterable[str] = (), limit: int | None = None
+) -> ResultTable:
+    """A ResultTable of Oxigraph's solutions; more than ``limit`` rows is a QueryError."""
     names = [v.value for v in solutions.variables]
     hide = set(hidden)
     keep = [i for i, n in enumerate(names) if n not in hide]
     refs = {i for i in keep if is_ref_column(names[i])}
     rows = []
     for solution in solutions:
+        if limit is not None and len(rows) >= limit:
+            raise too_many_rows(limit)
         rows.append(tuple(
             _sorted_ref_list(solution[i]) if i in refs else solution[i] for i in keep
         ))
@@ -173,7 +182,7 @@ class Dataset:
         result = self._query(query, bindings, timeout)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        return _table(result, has_order_by(query), (bindings or {}).keys())
+        return table_of(result, has_order_by(query), (bindings or {}).keys())
 
     def ask(
         self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
@@ -190,7 +199,7 @@ class Dataset:
         """Any query form: a ResultTable (SELECT), a bool (ASK), triples (CONSTRUCT/DESCRIBE)."""
         result = self._query(query, bindings, timeout)
         if isinstance(result, ox.QuerySolutions):
-            return _table(result, has_order_by(query), (bindings or {}).keys())
+            return table_of(result, has_order_by(query), (bindings or {}).keys())
         if isinstance(result, ox.QueryBoolean):
             return bool(result)
         return sorted(result, key=str)
@@ -201,75 +210,38 @@ class Dataset:
 
 def _query_with_timeout(
     store: ox.Store, query: str, subs: dict, timeout: float
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]:
-    """Evaluate in a forked child that is killed after ``timeout`` seconds.
+) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
+    """Evaluate in the sandbox (kg.sandbox): a child without network, killed after ``timeout`` seconds.
 
-    Oxigraph cannot be interrupted from Python, so a runaway query runs in a child process; its
-    results come back serialized (SPARQL JSON results, or N-Triples) through a pipe.
+    Oxigraph cannot be interrupted from Python; the child's results come back serialized (SPARQL
+    JSON results, or N-Triples) and are parsed again here.
     """
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows: no clean way to stop the query
-        return store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
+    from kg import sandbox
+
+    def work() -> bytes:
         try:
-            os.close(read_fd)
             result = store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
-            with os.fdopen(write_fd, "wb") as out:
-                if isinstance(result, ox.QueryTriples):
-                    out.write(b"T")
-                    out.write(ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
-                else:
-                    out.write(b"R")
-                    out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
-        except BaseException as exc:  # report any failure to the parent as text
-            try:
-                with os.fdopen(write_fd, "wb") as out:
-                    name = "S" if isinstance(exc, SyntaxError) else "E"
-                    out.write(name.encode() + str(exc).encode("utf-8", "replace"))
-            except OSError:
-                pass
-            code = 1
-        os._exit(code)
-    os.close(write_fd)
-    data = _read_until(read_fd, pid, timeout)
-    if not data:
-        raise QueryError("the query process ended without a result")
+            if isinstance(result, ox.QueryTriples):
+                return b"T" + (ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
+            return b"R" + (result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
+        except SyntaxError as exc:
+            raise QueryError(syntax_message(str(exc.args[0] if exc.args else exc))) from None
+        except (RuntimeError, OSError, ValueError, TypeError) as exc:
+            raise QueryError(f"SPARQL evaluation failed: {exc}".splitlines()[0]) from None
+
+    data = sandbox.run(
+        work,
+        timeout=timeout,
+        max_memory=DEFAULT_MAX_MEMORY,
+        timeout_message=f"query stopped after the --timeout of {timeout:g} seconds "
+        "(raise --timeout, or make the query more selective)",
+        memory_message="the query needed more memory than the limit of "
+        f"{DEFAULT_MAX_MEMORY >> 20} MB (make it more selective)",
+    )
     kind, payload = data[:1], data[1:]
-    if kind == b"S":
-        raise SyntaxError(payload.decode("utf-8", "replace"))
-    if kind == b"E":
-        raise RuntimeError(payload.decode("utf-8", "replace"))
     if kind == b"T":
         return [q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
     return ox.parse_query_results(payload, format=ox.QueryResultsFormat.JSON)
-
-
-def _read_until(fd: int, pid: int, timeout: float) -> bytes:
-    """Read the child's whole output; kill it and raise QueryError once ``timeout`` has passed."""
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise QueryError(
-                    f"query stopped after the --timeout of {timeout:g} seconds "
-                    "(raise --timeout, or make the query more selective)"
-                )
-            ready, _, _ = _select.select([fd], [], [], min(left, 0.5))
-            if ready:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        os.close(fd)
-        if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running (timeout, Ctrl-C): stop it
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    return b"".join(chunks)
 
 
 # ------------------------------------------------------------------ opening

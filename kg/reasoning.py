@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kg.errors import InputError, ReasonerError
 from kg.fileio import write_atomic
+from kg.inputs import read_text
 from kg.loading import STAMP, data_dir, new_graph, order_sources_digest, parse_into
 from kg.namespaces import PREFIXES, gia_iri
 from kg.paths import INFERRED_NAME, ONTOLOGY_FILE, THREAT_MODELS_NAME
@@ -40,11 +41,19 @@ def inferred_path(kg_dir: str | Path | None = None) -> Path:
 def _threat_model_graph(kg_dir: str | Path | None) -> Graph:
     folder = data_dir(kg_dir)
     source = folder / THREAT_MODELS_NAME
-    if not source.is_file():
+    if not source.exists():
         raise InputError(f"{source}: missing (run `gia-kg import-sok` to create it)")
     graph = new_graph()
     parse_into(graph, ONTOLOGY_FILE)
     parse_into(graph, source)
+    return without_imports(graph)
+
+
+def without_imports(graph: Graph) -> Graph:
+    """``graph`` less its ``owl:imports``: the reasoner reads the files we give it, nothing it names."""
+    from rdflib import OWL
+
+    graph.remove((None, OWL.imports, None))
     return graph
 
 
@@ -77,7 +86,39 @@ def _java() -> str:
 
 
 def classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
-    """Run HermiT over ``graph``; return strict (stronger, weaker) pairs of threat-model IRIs."""
+    """Run HermiT over ``graph``; return strict (stronger, weaker) pairs of threat-model IRIs.
+
+    The run happens in the sandbox (kg.sandbox): owlready2 and HermiT's JVM cannot open a network
+    connection, whatever the graph says; ``owl:imports`` are removed before it starts.
+    """
+    import json
+
+    from kg import sandbox
+
+    _java()  # a missing Java is reported before forking
+    graph = without_imports(graph)
+
+    def work() -> bytes:
+        return json.dumps(sorted(_classify(graph, classes))).encode("utf-8")
+
+    data = sandbox.run(
+        work,
+        timeout=REASONER_TIMEOUT,
+        max_memory=REASONER_MEMORY,
+        timeout_message=f"HermiT did not finish within {REASONER_TIMEOUT:g} seconds",
+        memory_message=f"HermiT needed more than {REASONER_MEMORY >> 30} GB of address space",
+    )
+    return {(a, b) for a, b in json.loads(data)}
+
+
+#: Bounds of one reasoner run (the SoK's TBox classifies in about a second).
+REASONER_TIMEOUT = 300.0
+#: Address space for the child and for HermiT's JVM (which reserves its heap and class space up front).
+REASONER_MEMORY = 8 << 30
+
+
+def _classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
+    """HermiT through owlready2 (in the sandboxed child)."""
     import owlready2
 
     owlready2.JAVA_EXE = _java()
@@ -86,9 +127,13 @@ def classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
         graph.serialize(path, format="nt", encoding="utf-8")
         world = owlready2.World()
         try:
-            onto = world.get_ontology(path.as_uri()).load()
+            onto = world.get_ontology(path.as_uri()).load(only_local=True)
+            if onto.imported_ontologies:  # cannot happen once imports are removed: fail closed
+                raise ReasonerError("the reasoner input imports other ontologies; refusing to follow them")
             with onto, contextlib.redirect_stdout(io.StringIO()):
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except ReasonerError:
+            raise
         except owlready2.OwlReadyInconsistentOntologyError:
             raise ReasonerError("HermiT: the ontology with the threat models is inconsistent") from None
         except Exception as exc:  # owlready2 wraps Java's output: keep its first informative line
@@ -149,9 +194,9 @@ def check(kg_dir: str | Path | None = None) -> str:
     """Empty string when the committed inferred.ttl equals a fresh run, else a one-line-per-triple diff."""
     path = inferred_path(kg_dir)
     fresh = render_inferred(kg_dir)
-    if not path.is_file():
+    if not path.exists():
         return f"{path}: missing; run `gia-kg reason`\n"
-    current = path.read_text(encoding="utf-8")
+    current = read_text(path)
     if current == fresh:
         return ""
     return _diff(path, current, fresh)

@@ -12,15 +12,33 @@ STOP_WORDS = frozenset(
 )
 
 
+#: Latin letters that NFKD does not decompose into ASCII, spelt as English text spells them.
+_LATIN = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o",
+                        "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th",
+                        "Þ": "Th", "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """ASCII-fold ``text`` (Mjölnir -> Mjolnir) so slugs stay plain lower-case ASCII."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return decomposed.encode("ascii", "ignore").decode("ascii")
+    """ASCII-fold ``text`` so slugs stay plain ASCII: always ASCII, whatever the input.
+
+    ``Mjölnir`` -> ``Mjolnir`` (NFKD, then accents and other combining marks dropped);
+    fullwidth ``ＲｅｓＮｅｔ`` -> ``ResNet`` (NFKD); invisible format characters (U+200B, U+00AD)
+    are dropped. Any other non-ASCII character becomes a space, i.e. a word separator: a
+    non-breaking hyphen in ``ResNet‑18`` or an em dash then separates words like ``-`` does,
+    instead of gluing them (``resnet18``) into a slug that differs from ``ResNet-18``'s.
+    """
+    out = []
+    for ch in unicodedata.normalize("NFKD", text.translate(_LATIN)):
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.category(ch)[0] != "M" and unicodedata.category(ch) != "Cf":
+            out.append(" ")
+    return "".join(out)
 
 
 def slugify(text: str) -> str:
     """Lower-case ASCII words joined by ``-`` (every run of other characters is one separator)."""
-    return re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(text).lower(), flags=re.ASCII).strip("-")
 
 
 def significant_words(title: str, count: int) -> list[str]:

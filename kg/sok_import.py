@@ -4,12 +4,18 @@ The meaning of the SoK's marks (★, ◦, green, Client, ✗, ², Input Size, F/
 names) is read from ``gia:symbol``, ``gia:code`` and ``rdfs:label`` in ``ontology/gia.ttl``, so the
 mapping lives in the ontology, not here. IRIs follow docs/data-model.md (kg.slugs). Every cell
 that cannot be read is an InputError ``FILE:LINE: column 'NAME': expected ..., got '...'``.
+
+Every value is checked here as shapes/*.ttl would check it (positive batch sizes, resolutions and
+local iterations, years from 1990 to 2100, 1 to 3 stars, non-empty texts, absolute http(s)
+links), so that what imports also validates; :func:`build` then runs the shapes on the result as
+a safety net. Numbers are ASCII digits (``[0-9]``): ``\\d`` and ``int()`` accept any Unicode digit.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +23,20 @@ from typing import TYPE_CHECKING
 
 from kg.coverage import CoverageError, parse_coverage
 from kg.errors import InputError, UsageError
+from kg.inputs import file_kind
 from kg.namespaces import resource_iri
 from kg.paths import INFERRED_NAME, ONTOLOGY_FILE, THREAT_MODELS_NAME
-from kg.slugs import slugify, work_slug
-from kg.sok_markdown import LINK, Cell, ReferenceEntry, Row, SokDocument, parse_document
+from kg.slugs import significant_words, slugify, work_slug
+from kg.sok_markdown import (
+    LINK,
+    POSITIVE,
+    Cell,
+    ReferenceEntry,
+    Row,
+    SokDocument,
+    link_problem,
+    parse_document,
+)
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -31,12 +47,24 @@ SOK_REPOSITORY = "https://github.com/gparrella12/sok_gias_fl"
 #: Output files, in the order they are written.
 FILES = (THREAT_MODELS_NAME, "attacks.ttl", "defenses.ttl", "works.ttl", "sok.ttl")
 
-_VERSION_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.md$", re.IGNORECASE)
+_VERSION_IN_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.md$", re.IGNORECASE)
 _VERSION_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_ROW_WORK = re.compile(r"^(?P<label>.*?)\s*\[(?P<refs>\d+(?:\s*,\s*\d+)*)\]$")
-_AUTHOR_YEAR = re.compile(r"^(?P<author>.+?)(?:\s+et al\.?|\s+and\s+.+?)?\s*\((?P<year>\d{4})\)$")
-_PAIR = re.compile(r"^(\d+)\s*[×xX]\s*(\d+)$")
+#: Reference markers ``[N]`` / ``[N, M]``: ASCII digits, at most 9 (``[１]`` is not a marker).
+_REF_NUMBER = r"[0-9]{1,9}"
+_CITATION = re.compile(rf"\[({_REF_NUMBER}(?:\s*,\s*{_REF_NUMBER})*)\]")
+_ROW_WORK = re.compile(rf"^(?P<label>.*?)\s*\[(?P<refs>{_REF_NUMBER}(?:\s*,\s*{_REF_NUMBER})*)\]$")
+_AUTHOR_YEAR = re.compile(
+    r"^(?P<author>.+?)(?:\s+et al\.?|\s+and\s+.+?)?\s*\((?P<year>[0-9]{4})\)$"
+)
+#: ``64×64``, ``10×5``; a sign is matched so that ``-1×8`` gets the "positive" message.
+_PAIR = re.compile(r"^([+-]?[0-9]+)\s*[×xX]\s*([+-]?[0-9]+)$")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: shapes/common.ttl shape:Year (gia:year of works and defenses).
+YEARS = (1990, 2100)
+#: shapes/common.ttl shape:ThreatModelApplicability (★ count).
+STARS = (1, 3)
+#: The largest count accepted (``POSITIVE``: at most 9 digits).
+_MAX = 999_999_999
 _NOTES = re.compile(r"[²³¹⁴⁵⁶⁷⁸⁹⁰]+$")
 _SHARED_NOUN = re.compile(r"^(?P<first>.+?) and (?P<second>.+) (?P<noun>\S+)$")
 _NOT_AVAILABLE = "N/A"
@@ -64,8 +92,32 @@ def source_version(readme: Path, given: str | None) -> str:
     return match.group(1)
 
 
-def _err(cell: Cell, path: str, expected: str) -> InputError:
-    return InputError(f"{path}:{cell.line}: column '{cell.column}': {expected}, got '{cell.text}'")
+def _err(cell: Cell, path: str, expected: str, got: str | None = None) -> InputError:
+    shown = cell.text if got is None else got
+    return InputError(f"{path}:{cell.line}: column '{cell.column}': {expected}, got '{shown}'")
+
+
+def _positive(cell: Cell, path: str, text: str, expected: str) -> int:
+    """``text`` as a count of 1 or more written in ASCII digits, else a cell error."""
+    if not POSITIVE.fullmatch(text):
+        raise _err(cell, path, f"{expected} (whole numbers from 1 to {_MAX})")
+    return int(text)
+
+
+def _year(cell: Cell, path: str, text: str) -> int:
+    """A four-digit year within shape:Year's range, else a cell error."""
+    low, high = YEARS
+    if not re.fullmatch(r"[0-9]{4}", text) or not low <= int(text) <= high:
+        raise _err(cell, path, f"expected a year from {low} to {high}", text)
+    return int(text)
+
+
+def _link(cell: Cell, path: str, url: str) -> str:
+    """A cell's link target if it may be an IRI of the graph (kg.sok_markdown.link_problem)."""
+    problem = link_problem(url)
+    if problem:
+        raise _err(cell, path, problem, url)
+    return url
 
 
 @dataclass
@@ -82,6 +134,7 @@ class _Vocabulary:
     code_status: dict[str, URIRef]
     algorithms: dict[str, URIRef]
     defense_categories: dict[str, URIRef]
+    ontology: Graph
 
     @classmethod
     def load(cls) -> _Vocabulary:
@@ -112,6 +165,7 @@ class _Vocabulary:
             code_status=by(GIA.CodeStatus, GIA.symbol),
             algorithms=by(GIA.LearningAlgorithm, RDFS.label),
             defense_categories=by(GIA.DefenseCategory, GIA.code),
+            ontology=onto,
         )
 
 
@@ -186,11 +240,11 @@ class _Builder:
             found.append(number)
         return found
 
-    def link_label(self, file: str, url: str, text: str) -> URIRef:
+    def link_label(self, file: str, cell: Cell, url: str, text: str) -> URIRef:
         """A table cell's Markdown link: the IRI, with the link text kept for rendering."""
         from rdflib import RDFS, Literal, URIRef
 
-        node = URIRef(url)
+        node = URIRef(_link(cell, self.path, url))
         self.add(file, (node, RDFS.label, Literal(text)))
         return node
 
@@ -222,9 +276,13 @@ class _Builder:
                 raise _err(row["id"], self.path, "expected a new capital letter")
             self.letters.append(letter)
             name = row["name"].text
+            if not name:
+                raise _err(row["name"], self.path, "expected a threat model name")
             stars = row["applicability"]
-            if not re.fullmatch(r"★+☆*", stars.text):
-                raise _err(stars, self.path, "expected stars like ★★☆")
+            low, high = STARS
+            if (not re.fullmatch(r"★+☆*", stars.text) or len(stars.text) > high
+                    or not low <= stars.text.count("★") <= high):
+                raise _err(stars, self.path, f"expected {low} to {high} stars like ★★☆")
             tm, adv = self.iri("tm", letter), self.iri("adv", letter)
             self.individual(file, tm, GIA.ThreatModel, name)
             self.add(file, (tm, GIA.letter, Literal(letter)),
@@ -242,6 +300,9 @@ class _Builder:
                     restrictions.append(node)
                 elif cell.text not in _CROSS:
                     raise _err(cell, self.path, "expected ✔️ or ✗")
+            if len(restrictions) == 1:  # shape:ThreatModelCapabilities, sh:minCount 1
+                raise InputError(f"{self.path}:{row.line}: threat model {letter}: expected at "
+                                 "least one capability marked ✔️, got none")
             head, inter = BNode(), BNode()
             Collection(graph, head, restrictions)
             self.add(file, (adv, RDF.type, OWL.Class),
@@ -262,6 +323,8 @@ class _Builder:
         if match is None:
             raise _err(cell, self.path, f"expected {form}")
         numbers = [int(n) for n in match.group("refs").split(",")]
+        if len(set(numbers)) != len(numbers):
+            raise _err(cell, self.path, f"expected {form} citing each reference once")
         return match.group("label"), self.cited(cell, numbers)
 
     def works(self) -> None:
@@ -274,10 +337,11 @@ class _Builder:
         for row in self.doc.tables["attacks"].rows:
             label, numbers = self.row_refs(row["work"], "'Author et al. (YEAR) [N]'")
             match = _AUTHOR_YEAR.match(label)
-            if match is None:
+            if match is None or not slugify(match.group("author")):
                 raise _err(row["work"], self.path, "expected 'Author et al. (YEAR) [N]'")
+            year = _year(row["work"], self.path, match.group("year"))
             for number in numbers:
-                authors[number] = (match.group("author"), int(match.group("year")), row["work"])
+                authors[number] = (match.group("author"), year, row["work"])
         groups: dict[tuple, list[ReferenceEntry]] = {}
         for number in sorted(self.doc.references):
             entry = self.doc.references[number]
@@ -296,6 +360,10 @@ class _Builder:
                                  f"attack table gives authors {sorted(known)}")
             author, year = next(iter(known)) if known else (None, None)
             slug = work_slug(title, author, year)
+            if not significant_words(title, 1):
+                raise InputError(f"{self.path}:{entries[0].line}: reference "
+                                 f"[{entries[0].number}]: expected a title with letters or "
+                                 f"digits, got '{title}'")
             if slug in slugs:
                 raise InputError(
                     f"{self.path}:{entries[0].line}: reference [{entries[0].number}] gets the work "
@@ -349,7 +417,7 @@ class _Builder:
             raise _err(cell, self.path, f"expected a Markdown link [text](url), {marks}")
         self.add(file, (node, GIA.codeStatus, GIA.OpenSource))
         for text, url in links:
-            self.add(file, (node, GIA.codeRepository, self.link_label(file, url, text)))
+            self.add(file, (node, GIA.codeRepository, self.link_label(file, cell, url, text)))
 
     # ------------------------------------------------------------ attacks
 
@@ -364,6 +432,9 @@ class _Builder:
         for row in self.doc.tables["attacks"].rows:
             category, technique = self._carry(file, row, category, technique)
             label, numbers = self.row_refs(row["work"], "'Author et al. (YEAR) [N]'")
+            if len(numbers) != 1:  # shape:AttackReference and shape:AttackWork, sh:maxCount 1
+                raise _err(row["work"], self.path, "expected one reference: 'Author et al. "
+                           "(YEAR) [N]'")
             work = self.ref_work[numbers[0]]
             attack = self.iri("attack", str(work).rsplit("/", 1)[1])
             if attack in seen:
@@ -379,10 +450,14 @@ class _Builder:
             batch = row["batch"]
             pair = _PAIR.match(batch.text)
             if pair:
-                self.add(file, (attack, GIA.localIterations, Literal(int(pair.group(1)))),
-                         (attack, GIA.batchSize, Literal(int(pair.group(2)))))
-            elif batch.text.isdigit():
-                self.add(file, (attack, GIA.batchSize, Literal(int(batch.text))))
+                wanted = "expected E×B of positive integers"
+                epochs = _positive(batch, self.path, pair.group(1), wanted)
+                size = _positive(batch, self.path, pair.group(2), wanted)
+                self.add(file, (attack, GIA.localIterations, Literal(epochs)),
+                         (attack, GIA.batchSize, Literal(size)))
+            elif _INTEGER.fullmatch(batch.text):
+                size = _positive(batch, self.path, batch.text, "expected a positive batch size")
+                self.add(file, (attack, GIA.batchSize, Literal(size)))
             else:
                 raise _err(batch, self.path, "expected an integer or E×B")
             self._models(file, attack, row["model"])
@@ -439,8 +514,11 @@ class _Builder:
 
         pair = _PAIR.match(cell.text)
         if pair:
-            self.add(file, (attack, GIA.imageWidth, Literal(int(pair.group(1)))),
-                     (attack, GIA.imageHeight, Literal(int(pair.group(2)))))
+            wanted = "expected WIDTH×HEIGHT of positive integers"
+            width = _positive(cell, self.path, pair.group(1), wanted)
+            height = _positive(cell, self.path, pair.group(2), wanted)
+            self.add(file, (attack, GIA.imageWidth, Literal(width)),
+                     (attack, GIA.imageHeight, Literal(height)))
         elif cell.text in self.vocab.resolutions:
             self.add(file, (attack, GIA.resolutionKind, self.vocab.resolutions[cell.text]))
         elif cell.text == _NOT_AVAILABLE:
@@ -479,9 +557,10 @@ class _Builder:
         cites = _CITATION.fullmatch(text)
         link = LINK.fullmatch(text)
         if cites:
-            sources = [self.ref_work[n] for n in self.cited(cell, [int(cites.group(1))])]
+            numbers = [int(n) for n in cites.group(1).split(",")]
+            sources = [self.ref_work[n] for n in self.cited(cell, numbers)]
         elif link:
-            sources = [self.link_label(file, link.group(2), link.group(1))]
+            sources = [self.link_label(file, cell, link.group(2), link.group(1))]
         else:
             marks = " ".join(sorted(self.vocab.label_kinds))
             raise _err(cell, self.path, f"expected one of {marks}, a citation [N] or a [link](url)")
@@ -519,6 +598,9 @@ class _Builder:
             name, numbers = self.row_refs(row["work"], "'[N]', '[N,M]' or 'Name [N]'")
             first_work = self.ref_work[numbers[0]]
             slug = slugify(name) if name else str(first_work).rsplit("/", 1)[1]
+            if not slug:
+                raise _err(row["work"], self.path, "expected a defense name with letters or "
+                           "digits before [N]")
             defense = self.iri("defense", slug)
             if defense in seen:
                 raise _err(row["work"], self.path,
@@ -532,10 +614,16 @@ class _Builder:
             year = row["year"]
             if year.text == _NOT_AVAILABLE:
                 self.add(file, (defense, GIA.notReported, GIA.year))
-            elif re.fullmatch(r"\d{4}", year.text):
+            elif re.fullmatch(r"[0-9]{4}", year.text):
+                low, high = YEARS
+                if not low <= int(year.text) <= high:
+                    raise _err(year, self.path, f"expected a year from {low} to {high} or N/A")
                 self.add(file, (defense, GIA.year, Literal(int(year.text))))
             else:
                 raise _err(year, self.path, "expected a year (YYYY) or N/A")
+            for key in ("intuition", "weakness"):  # shape:DefenseIntuition/Weakness, minLength 1
+                if not row[key].text:
+                    raise _err(row[key], self.path, "expected a non-empty text")
             where = row["where"]
             if where.text not in self.vocab.sides:
                 raise _err(where, self.path,
@@ -643,6 +731,26 @@ def _check(graphs: dict[str, Graph], doc: SokDocument, path: str, letters: list[
     return {k: counts.get(k, 0) for k in sorted(set(counts) | set(expected))}
 
 
+def _conforms(graphs: dict[str, Graph], path: str, ontology: Graph) -> None:
+    """Safety net: the built graphs satisfy shapes/*.ttl, else the first violation as an error.
+
+    The cell checks above should make this unreachable; it catches a rule added to the shapes
+    and not (yet) to the importer. It costs about half a second on the SoK (pySHACL).
+    """
+    from kg.loading import new_graph
+    from kg.validation import validate
+
+    union = new_graph()
+    for graph in graphs.values():
+        union += graph
+    result = validate(data=union, ontology=ontology)
+    for row in result.rows:
+        if row.severity == "Violation":
+            value = f" (value: {row.value})" if row.value and row.value != row.focus else ""
+            raise InputError(f"{path}: the imported data would not validate: {row.focus}: "
+                             f"{row.message}{value} [{row.shape}]")
+
+
 def serialize(graph: Graph, version: str) -> str:
     """Sorted Turtle with a generated-file header (rdflib sorts subjects and predicates)."""
     body = graph.serialize(format="turtle")
@@ -652,25 +760,27 @@ def serialize(graph: Graph, version: str) -> str:
 
 def build(readme: str | Path, source: str | None = None) -> ImportResult:
     """Read and check the README, and return the Turtle text of each output file."""
+    from kg.inputs import read_text
+
     path = Path(readme)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    text = read_text(path)  # a regular file, size-capped, strict UTF-8, BOM dropped
     version = source_version(path, source)
     shown = str(readme)
     doc = parse_document(shown, text)
     builder = _Builder(shown, doc, version)
     graphs = builder.build()
     counts = _check(graphs, doc, shown, builder.letters)
+    _conforms(graphs, shown, builder.vocab.ontology)
     files = {name: serialize(graphs[name], version) for name in FILES}
     return ImportResult(version, files, counts)
 
 
 def import_sok(readme: str | Path, out_dir: str | Path, source: str | None = None) -> ImportResult:
-    """Build, then replace ``out_dir`` atomically, keeping its ``inferred.ttl``."""
+    """Build, then replace ``out_dir`` atomically, keeping its ``inferred.ttl``.
+
+    The target is checked before the (slow) build to fail fast, and again under the swap's lock
+    after a killed earlier run was recovered, since that is the folder actually replaced.
+    """
     from kg.fileio import replace_dir_atomic
 
     target = Path(out_dir).resolve()
@@ -682,26 +792,68 @@ def import_sok(readme: str | Path, out_dir: str | Path, source: str | None = Non
         tmp.chmod(0o755)
         for name, content in result.files.items():
             (tmp / name).write_text(content, encoding="utf-8", newline="\n")
-        if inferred.is_file():
-            shutil.copy2(inferred, tmp / INFERRED_NAME)
+        kept = _kept_inferred(inferred)
+        if kept is not None:
+            data, info = kept
+            copy = tmp / INFERRED_NAME
+            copy.write_bytes(data)
+            os.chmod(copy, stat.S_IMODE(info.st_mode))
+            os.utime(copy, ns=(info.st_atime_ns, info.st_mtime_ns))
 
-    replace_dir_atomic(target, fill)
+    replace_dir_atomic(target, fill, check=_check_target)
     return result
 
 
+def _kept_inferred(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """The bytes and stat of the target's inferred.ttl, or None; refused unless a regular file.
+
+    Read with ``kg.inputs.read_bytes`` (regular file, size-capped, no FIFO wait) after an lstat,
+    so a symlink put there since ``_check_target`` is not followed.
+    """
+    from kg.inputs import read_bytes
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"-o {path.parent}: {path} is {file_kind(info.st_mode)}; "
+                         "expected a regular file")
+    return read_bytes(path), info
+
+
 def _check_target(target: Path) -> None:
-    """Refuse a target whose swap would delete anything the import does not write itself."""
+    """Refuse a target whose swap would delete anything the import does not write itself.
+
+    Entries are examined with lstat: a symlink (even named inferred.ttl) is refused, not
+    followed, so the import never copies a file from outside the folder into it.
+    """
     if not target.parent.is_dir():
         raise UsageError(f"-o {target}: folder {target.parent} does not exist")
-    if not target.exists():
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
         return
-    if not target.is_dir():
+    except OSError as exc:
+        raise UsageError(f"-o {target}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(info.st_mode):
         raise UsageError(f"-o {target}: exists and is not a folder")
     ours = {*FILES, INFERRED_NAME}
-    foreign = sorted(p.name for p in target.iterdir() if p.name not in ours)
+    try:
+        entries = sorted(os.scandir(target), key=lambda e: e.name)
+    except OSError as exc:
+        raise UsageError(f"-o {target}: cannot read: {exc.strerror or exc}") from None
+    foreign = [e.name for e in entries if e.name not in ours]
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise UsageError(
             f"-o {target}: holds files that import-sok does not write ({shown}); "
             "give an empty or new folder, or a gia-kg data folder"
         )
+    for entry in entries:
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"-o {target}: {target / entry.name} is {file_kind(mode)}; "
+                             "expected a regular file")

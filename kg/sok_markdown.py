@@ -10,12 +10,21 @@ ignored. Every cell keeps its line number and column header for error messages.
 
 Reference entries are lines ``[N] text`` outside tables and code blocks (see
 :func:`read_reference` for how a title and venue are read from them).
+
+Text is normalised here, once, so that a name means one thing however it was typed (see
+:func:`clean_line` and :func:`clean_cell`): invisible format characters (Unicode category Cf:
+zero-width spaces and joiners, BOMs, soft hyphens, bidi controls) are removed, cells are put in
+NFC and their whitespace (non-breaking spaces included) collapsed to single spaces. Control
+characters are refused. Numbers are ASCII digits only (``[0-9]``, never ``\\d``, which also
+matches ``８`` or ``٨``); links must be absolute http(s) IRIs (:func:`link_problem`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from kg.errors import InputError
 
@@ -60,9 +69,15 @@ _KIND_MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_REFERENCE_LINE = re.compile(r"^\s*\[(\d+)\]\s*(.*?)\s*$")
-LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
-_AUTHORS = re.compile(r"^(?P<authors>[^\[\]]+?\(\d{4}[a-z]?\))\.?\s+")
+_REFERENCE_LINE = re.compile(r"^\s*\[([0-9]+)\]\s*(.*?)\s*$")
+#: ``[text](target)``: the target is anything up to the closing ``)`` (one level of balanced
+#: parentheses allowed, as in ``Foo_(bar)``), so that a link with a space, ``>`` or ``"`` is
+#: still seen as a link, and refused by :func:`link_problem`, not read as plain text.
+LINK = re.compile(r"\[([^\]]*)\]\(((?:[^()]|\([^()]*\))*)\)")
+#: A positive number as the SoK writes it: ASCII digits, no sign, no leading zero, at most 9
+#: digits (so ``int()`` never sees a 5000-digit string, which it refuses with a ValueError).
+POSITIVE = re.compile(r"[1-9][0-9]{0,8}")
+_AUTHORS = re.compile(r"^(?P<authors>[^\[\]]+?\([0-9]{4}[a-z]?\))\.?\s+")
 _TITLE_END = re.compile(r"[.?!](?=\s|$)")
 
 
@@ -118,6 +133,73 @@ class SokDocument:
     references: dict[int, ReferenceEntry]
 
 
+# Normalise rather than refuse: invisible characters arrive by copy and paste (a zero-width
+# space from a PDF, a soft hyphen from a word processor, a BOM from a Windows editor), and the
+# author cannot see them to remove them. Refusing would give an error about text that looks
+# correct; keeping them would mint a second technique or model for a visually identical name.
+# Removing Cf characters, NFC and collapsing whitespace makes equal-looking text equal text.
+# Control characters (Cc, other than whitespace) are different: they are never typed in a
+# table by accident, would reach the terminal in error messages, and are refused.
+
+
+def clean_line(line: str) -> str:
+    """``line`` without its invisible format characters (category Cf: U+200B, U+FEFF, U+00AD...).
+
+    Done on whole lines before tables are recognised, so that a zero-width space before a row's
+    first ``|`` neither ends the table nor hides the row.
+    """
+    if line.isascii():
+        return line
+    return "".join(ch for ch in line if unicodedata.category(ch) != "Cf")
+
+
+def clean_cell(text: str) -> str:
+    """A cell's text as the importer reads it: NFC, whitespace runs (NBSP too) as one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def control_character(text: str) -> str | None:
+    """The first control character of ``text`` that is not whitespace, as ``U+001B``, or None."""
+    for ch in text:
+        if unicodedata.category(ch) == "Cc" and not ch.isspace():
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def link_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a link of the graph, or None when it is fine.
+
+    A link must be an absolute ``http://`` or ``https://`` IRI with a host, that Oxigraph accepts
+    (rdflib writes whatever it is given into Turtle, so a ``>`` or a space would break the
+    file, and a relative ``dlg`` would break every query); and it must not be an IRI of this
+    graph (``https://w3id.org/gia-kg/``), whose resources the link's label would change.
+    """
+    from pyoxigraph import NamedNode
+
+    from kg.namespaces import ID_BASE, ONTOLOGY_IRI
+
+    expected = "expected an absolute http(s) link"
+    if not url.startswith(("http://", "https://")):
+        return expected
+    try:
+        NamedNode(url)
+        host = urlsplit(url).hostname
+    except ValueError:
+        return expected
+    if not host:
+        return expected
+    if url.startswith((ID_BASE, ONTOLOGY_IRI)):
+        return "expected a link to an outside page, not an IRI of this graph"
+    return None
+
+
+def number_problem(text: str) -> str | None:
+    """Why ``text`` is not a reference number (``1`` to ``999999999``), or None."""
+    if POSITIVE.fullmatch(text):
+        return None
+    return "expected a reference number from 1 (ASCII digits, no leading zero)"
+
+
 def normalize_header(text: str) -> str:
     """Compare headers by meaning: no ``**``/``<br>``/``[notes]``, lower case, single spaces."""
     text = re.sub(r"<br\s*/?>", " ", text, flags=re.IGNORECASE)
@@ -138,7 +220,7 @@ def split_row(line: str) -> list[str]:
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    return [cell.replace("\\|", "|").strip() for cell in re.split(r"(?<!\\)\|", body)]
+    return [clean_cell(cell.replace("\\|", "|")) for cell in re.split(r"(?<!\\)\|", body)]
 
 
 def _classify(headers: list[str]) -> str | None:
@@ -195,6 +277,11 @@ def _read_table(path: str, lines: list[str], start: int) -> tuple[Table | None, 
         cells = {
             k: Cell(v, index + 1, table.columns[k]) for k, v in zip(keys, values, strict=True)
         }
+        for cell in cells.values():
+            bad = control_character(cell.text)
+            if bad:
+                raise InputError(f"{path}:{cell.line}: column '{cell.column}': expected text "
+                                 f"without control characters, got {bad}")
         table.rows.append(Row(index + 1, cells))
     return table, end
 
@@ -210,6 +297,7 @@ def read_reference(number: int, line: int, raw: str) -> ReferenceEntry:
       (a ``?`` stays part of the title, a ``.`` does not); titles may contain ``:`` and ``-``;
     * what follows the title, without a final ``.``, is the venue (absent when empty).
     """
+    raw = clean_cell(raw)
     links = tuple((label.strip(), url) for label, url in LINK.findall(raw))
     text = " ".join(LINK.sub(" ", raw).split())
     body = text
@@ -226,9 +314,37 @@ def read_reference(number: int, line: int, raw: str) -> ReferenceEntry:
     return ReferenceEntry(number, line, raw, text, title.strip(), venue or None, links)
 
 
+def references_entry(
+    path: str, line: int, match: re.Match[str], references: dict[int, ReferenceEntry]
+) -> None:
+    """Read one ``[N] ...`` line into ``references``, checking its number, text and links."""
+    where = f"{path}:{line}: reference [{match.group(1)}]"
+    problem = number_problem(match.group(1))
+    if problem:
+        raise InputError(f"{where}: {problem}, got '{match.group(1)}'")
+    number = int(match.group(1))
+    if number in references:
+        raise InputError(
+            f"{path}:{line}: reference [{number}] is listed twice "
+            f"(also at line {references[number].line})"
+        )
+    bad = control_character(match.group(2))
+    if bad:
+        raise InputError(f"{where}: expected text without control characters, got {bad}")
+    entry = read_reference(number, line, match.group(2))
+    for _label, url in entry.links:
+        problem = link_problem(url)
+        if problem:
+            raise InputError(f"{where}: {problem}, got '{url}'")
+    references[number] = entry
+
+
 def parse_document(path: str, text: str) -> SokDocument:
     """Tables by kind and reference entries by number; duplicates are errors naming both lines."""
-    lines = text.splitlines()
+    # Lines end at "\n" only (a "\r" before it is dropped), as editors and grep -n count them:
+    # str.splitlines() also splits at U+2028, "\x0c" or "\x1c", which would shift every line
+    # number after one and split a table row in two.
+    lines = [clean_line(line.removesuffix("\r")) for line in text.split("\n")]
     tables: dict[str, Table] = {}
     references: dict[int, ReferenceEntry] = {}
     title = None
@@ -245,7 +361,11 @@ def parse_document(path: str, text: str) -> SokDocument:
             index += 1
             continue
         if title is None and stripped.startswith("# "):
-            title = stripped[2:].strip()
+            title = clean_cell(stripped[2:])
+            bad = control_character(title)
+            if bad:
+                raise InputError(f"{path}:{index + 1}: title: expected text without control "
+                                 f"characters, got {bad}")
         if stripped.startswith("|"):
             table, index = _read_table(path, lines, index)
             if table is not None:
@@ -258,13 +378,7 @@ def parse_document(path: str, text: str) -> SokDocument:
             continue
         match = _REFERENCE_LINE.match(line)
         if match:
-            number = int(match.group(1))
-            if number in references:
-                raise InputError(
-                    f"{path}:{index + 1}: reference [{number}] is listed twice "
-                    f"(also at line {references[number].line})"
-                )
-            references[number] = read_reference(number, index + 1, match.group(2))
+            references_entry(path, index + 1, match, references)
         index += 1
     for kind in COLUMNS:
         if kind not in tables:

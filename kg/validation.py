@@ -108,6 +108,7 @@ def validate(
             shacl_graph=shapes,
             ont_graph=ontology,
             inference="none",
+            do_owl_imports=False,  # owl:imports are data here: never fetched
             allow_warnings=True,
             allow_infos=True,
             inplace=True,

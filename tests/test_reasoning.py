@@ -175,3 +175,28 @@ def test_export_without_inferred_needs_no_order(data_copy: Path, capsys: pytest.
     (data_copy / "inferred.ttl").unlink()
     assert main(["--kg", str(data_copy), "export", "--format", "nt"]) == 0
     assert "> <https://w3id.org/gia-kg/ontology#strongerThan> <" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/evil.owl", "file:///etc/passwd"])
+def test_owl_imports_are_not_followed(data_copy: Path, target: str) -> None:
+    """The review's attack: an import that says A ⊑ H became the order. Now nothing is fetched."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    with (data_copy / "threat-models.ttl").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n<https://w3id.org/gia-kg/ontology> <http://www.w3.org/2002/07/owl#imports> "
+                     f"<{target.format(port=port)}> .\n")
+    try:
+        assert main(["--kg", str(data_copy), "reason"]) == 0
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()
+    graph = reasoning._threat_model_graph(data_copy)
+    assert _letters(reasoning.classify(graph, reasoning._adversary_classes(graph))) == EXPECTED_STRICT
+    text = (data_copy / "inferred.ttl").read_text(encoding="utf-8")
+    assert "tm:A gia:strongerThan" not in text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg import cli, sparql_guard
+from kg import cli
 from kg.errors import QueryError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def test_construct_and_describe_give_rdf(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "DESCRIBE tm:H")
     assert code == 0 and "tm:H" in out and 'gia:letter "H"' in out
     code, _, err = run(capsys, "DESCRIBE tm:H", "--format", "csv")
-    assert code == 2 and "a DESCRIBE query gives turtle, nt" in err
+    assert code == 2 and "a CONSTRUCT or DESCRIBE query gives turtle, nt" in err
 
 
 def test_query_from_file_and_stdin(
@@ -58,7 +58,7 @@ def test_query_from_file_and_stdin(
     monkeypatch.setattr("sys.stdin", io.StringIO("ASK { tm:A gia:letter 'A' }"))
     assert run(capsys, "-")[1] == "true\n"
     code, _, err = run(capsys, "-f", str(tmp_path / "missing.rq"))
-    assert code == 2 and "missing.rq: cannot read" in err
+    assert code == 2 and "missing.rq: file not found" in err
 
 
 @pytest.mark.parametrize(
@@ -66,23 +66,35 @@ def test_query_from_file_and_stdin(
     [
         ("INSERT DATA { tm:A gia:letter 'Z' }", "updates"),
         ("DELETE WHERE { ?s ?p ?o }", "updates"),
-        ("LOAD <http://example.org/x.ttl>", "updates"),
+        ("LOAD <http://127.0.0.1:9/x.ttl>", "updates"),
         ("DROP ALL", "updates"),
         ("CLEAR DEFAULT", "updates"),
         ("CREATE GRAPH <http://example.org/g>", "updates"),
-        ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "SERVICE"),
-        ("SELECT * WHERE { OPTIONAL { SERVICE SILENT <http://x.org/> { ?s ?p ?o } } }", "SERVICE"),
-        ("SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }", "FROM"),
-        ("SELECT * FROM NAMED <http://example.org/g> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
-        ("ASK FROM <file:///etc/passwd> { ?s ?p ?o }", "FROM"),
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:65531/sparql> { ?s ?p ?o } }", "SERVICE"),
     ],
 )
-def test_refused_before_evaluation(
-    capsys: pytest.CaptureFixture[str], query: str, message: str
-) -> None:
+def test_refused(capsys: pytest.CaptureFixture[str], query: str, message: str) -> None:
     code, out, err = run(capsys, query)
     assert code == 2 and out == ""
     assert err.startswith("gia-kg: error: ") and message in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1
+
+
+def test_service_silent_is_a_failed_call_that_is_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    # SPARQL 1.1 Federated Query: SILENT ignores the failure, so the OPTIONAL keeps one empty row.
+    code, out, _ = run(capsys, "SELECT * WHERE { OPTIONAL { SERVICE SILENT <http://127.0.0.1:65531/> "
+                               "{ ?s ?p ?o } } }", "--format", "csv")
+    assert (code, out) == (0, "o,p,s\r\n,,\r\n")
+
+
+@pytest.mark.parametrize(
+    "dataset", ["FROM <http://127.0.0.1:65531/g>", "FROM NAMED <http://127.0.0.1:65531/g>",
+                "FROM <file:///etc/passwd>"],
+)
+def test_from_names_only_local_graphs(capsys: pytest.CaptureFixture[str], dataset: str) -> None:
+    # The fixture store holds only the default graph: a dataset clause selects an empty graph.
+    code, out, _ = run(capsys, f"SELECT (COUNT(*) AS ?n) {dataset} WHERE {{ ?s ?p ?o }}", "--format", "csv")
+    assert (code, out) == (0, "n\r\n0\r\n")
 
 
 def test_keywords_inside_literals_are_fine(capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,17 +103,41 @@ def test_keywords_inside_literals_are_fine(capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and out == "x\r\nSERVICE <http://x> FROM INSERT\r\n"
 
 
-def test_guard_returns_the_query_form() -> None:
-    assert sparql_guard.check_read_only("DESCRIBE <http://x.org/a>") == "DESCRIBE"
-    with pytest.raises(QueryError, match="SERVICE"):
-        sparql_guard.check_read_only(
-            "SELECT * WHERE { ?s ?p ?o . FILTER EXISTS { SERVICE <http://x.org/> { ?s ?p ?o } } }"
-        )
+def test_escapes_and_comments_read_as_oxigraph_reads_them(capsys: pytest.CaptureFixture[str]) -> None:
+    # rdflib read this as harmless; Oxigraph runs the SERVICE: the sandbox refuses the connection.
+    query = ('SELECT * WHERE { BIND("\\u0022" AS ?q)\n{ ?s a <urn:none> } UNION '
+             '{ SERVICE <http://127.0.0.1:65531/sparql> { ?x ?y ?z } }\n# """ AS ?h)\n}\n')
+    code, _, err = run(capsys, query)
+    assert code == 2 and "SERVICE is refused" in err
+
+
+def test_row_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "SELECT * WHERE { ?s ?p ?o }", "--max-rows", "5")
+    assert code == 2 and out == "" and "more than 5 rows, the --max-rows limit" in err
+    code, out, err = run(capsys, "CONSTRUCT WHERE { ?s ?p ?o }", "--max-rows", "5")
+    assert code == 2 and "more than 5 rows" in err
+    code, out, _ = run(capsys, "SELECT * WHERE { ?s ?p ?o } LIMIT 5", "--max-rows", "5", "--format", "csv")
+    assert code == 0 and len(out.splitlines()) == 6
+
+
+def test_memory_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    doubling = ("SELECT (STRLEN(?s) AS ?n) WHERE { BIND(\"xxxxxxxxxxxxxxxx\" AS ?a0) "
+                + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(31))
+                + " BIND(?a31 AS ?s) }")
+    code, out, err = run(capsys, doubling, "--max-memory", "256")
+    assert code == 2 and out == ""
+    assert "needed more than the --max-memory of 256 MB" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag", [["--max-rows", "0"], ["--max-memory", "-1"], ["--timeout", "nan"]])
+def test_limits_must_be_positive(capsys: pytest.CaptureFixture[str], flag: list[str]) -> None:
+    code, _, err = run(capsys, "ASK {}", *flag)
+    assert code == 2 and f"{flag[0]} " in err and "expected" in err
 
 
 def test_syntax_error_has_line_and_column(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "SELECT ?s WHERE {\n  ?s ?p\n}")
-    assert code == 2 and "SPARQL syntax error at line 2, column" in err
+    assert code == 2 and "SPARQL syntax error at line 3, column 2" in err
 
 
 def test_evaluation_syntax_error_from_oxigraph_has_position() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from kg import engine, queries, store
 from kg.cli import main
+from kg.errors import InputError
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "queries"
 ATTACK = "https://w3id.org/gia-kg/ontology#Attack"
@@ -181,3 +182,90 @@ def test_stores_of_vanished_folders_are_pruned(cache: Path, data: Path, tmp_path
     kept = store.ensure(files_of(data))
     assert not orphan.path.exists() and not orphan.path.parent.exists()
     assert kept.path.exists()
+
+
+# ---------------------------------------------------------------- reading the sources safely
+
+BIG = 17 * 1024 * 1024  # over Oxigraph's 16 MB token buffer when it parses from a path
+
+
+def test_literal_over_16_mb_is_loaded(cache: Path, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (data / "big.ttl").write_text(
+        f'<https://w3id.org/gia-kg/id/attack/big> <{RDFS_LABEL}> "{"a" * BIG}" .\n', encoding="utf-8"
+    )
+    assert main(["--kg", str(data), "build"]) == 0
+    assert ": built, " in capsys.readouterr().out
+    files = files_of(data)
+    on_disk = engine.Dataset(store.open_store(files), files)
+    query = f"SELECT (STRLEN(?l) AS ?n) WHERE {{ <https://w3id.org/gia-kg/id/attack/big> <{RDFS_LABEL}> ?l }}"
+    assert int(on_disk.select(query).rows[0][0].value) == BIG
+    assert main(["--kg", str(data), "export", "--format", "nt"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and f'"{"a" * 100}' in out and len(out) > BIG
+
+
+class _FailingStore:
+    """Stands in for ox.Store: its loader fails as pyoxigraph's does when memory runs out."""
+
+    def bulk_load(self, **_kwargs) -> None:
+        raise MemoryError("Reached the buffer maximal size of 16777216")
+
+
+def test_memory_error_while_loading_names_the_file(data: Path) -> None:
+    path = data / "attacks.ttl"
+    with pytest.raises(InputError, match=r"attacks\.ttl: too large to load into memory \(\d+ bytes\)$"):
+        store.load_files(_FailingStore(), [path])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("this is not turtle\n", r"bad\.ttl:1:1: Turtle syntax error: this is not a valid subject"),
+        ('<https://e.org/a> <https://e.org/p> "x" ,, .\n', r"bad\.ttl:1:\d+: Turtle syntax error: , is not"),
+        ('<https://e.org/a> <https://e.org/p> "x\n', r"bad\.ttl:1:\d+: Turtle syntax error: "),
+    ],
+)
+def test_turtle_errors_name_file_line_and_column(data: Path, text: str, expected: str) -> None:
+    bad = data / "bad.ttl"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=expected) as caught:
+        store.memory_store([bad])
+    assert "\n" not in str(caught.value) and "(line " not in str(caught.value)
+
+
+def test_turtle_error_line_far_into_a_big_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    good = "".join(f'<https://e.org/a{i}> <https://e.org/p> "v{i}" .\n' for i in range(200_000))
+    bad.write_text(good + "oops\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.ttl:200001:1: Turtle syntax error: "):
+        store.memory_store([bad])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'<https://e.org/a> <https://e.org/p> "caf\xe9" .\n', r"bad\.ttl:1:41: byte 0xe9 is not UTF-8"),
+        (b"# \xff comment\n", r"bad\.ttl:1:3: byte 0xff is not UTF-8"),
+        (b"\xff\xfe<\x00", r"bad\.ttl:1:1: byte 0xff is not UTF-8"),
+        (b"<https://e.org/a> <https://e.org/p> 1 .\n" * 40_000 + b"\xc3", r"bad\.ttl:40001:1: byte 0xc3"),
+    ],
+)
+def test_non_utf8_byte_is_one_line(tmp_path: Path, raw: bytes, expected: str) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_bytes(raw)
+    with pytest.raises(InputError, match=expected):
+        store.memory_store([bad])
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.ttl"
+    path.write_bytes(b"\xef\xbb\xbf<https://e.org/a> <https://e.org/p> \"\xc3\xa9\" .\n")
+    assert [q.object.value for q in store.memory_store([path])] == ["\u00e9"]
+
+
+def test_cli_reports_a_fifo_in_the_data_folder(cache: Path, data: Path, capsys) -> None:
+    os.mkfifo(data / "x.ttl")
+    for argv in (["build"], ["query", "attacks-feasible", "-p", "threat_model=A"], ["export"]):
+        assert main(["--kg", str(data), *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("gia-kg: error: ") and "x.ttl: " in err and len(err.splitlines()) == 1
