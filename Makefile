@@ -30,7 +30,7 @@ demo: $(STAMP) ## set up .venv, install, answer the flagship questions
 
 test: $(STAMP) ## set up .venv if needed, then lint and run the test suite
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
@@ -43,8 +43,8 @@ check: lint ## lint + reasoning freshness + SHACL validation + audit
 reason: $(STAMP) ## re-run HermiT and rewrite kg/data/inferred.ttl
 	$(BIN)/gia-kg reason
 
-import: $(STAMP) ## re-import kg/data from the SoK README in ../shared/sok
-	$(BIN)/gia-kg import-sok ../shared/sok/sok_gias_fl-README-2025-07-15.md -o kg/data
+import: $(STAMP) ## re-import kg/data (stable IRIs from kg/data/registry.tsv) from upstream HEAD in ../shared/sok
+	$(BIN)/gia-kg import-sok ../shared/sok/sok_gias_fl-README-2025-09-02.md -o kg/data
 
 bench: $(STAMP) ## run the benchmarks (minutes) and rewrite benchmarks/results.md
 	$(BIN)/python benchmarks/run.py

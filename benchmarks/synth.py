@@ -35,6 +35,8 @@ SUFFIXED = frozenset({
     gia_iri("citationText"),
 })
 REFERENCE_NUMBER = gia_iri("referenceNumber")
+#: Row order in a table (``gia:position``): shifted per copy like reference numbers, stays unique.
+POSITION = gia_iri("position")
 THREAT_MODEL = gia_iri("threatModel")
 LEVEL = gia_iri("level")
 HAS_ASSESSMENT = gia_iri("hasAssessment")
@@ -64,7 +66,21 @@ def _copy_iri(iri: str, k: int) -> str:
 
 
 def _read(path: Path) -> list[ox.Triple]:
-    return [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+    """The file's triples, blank nodes renamed from their content (Oxigraph gives random ids)."""
+    import hashlib
+
+    triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+    described: dict[str, list[str]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode):
+            described.setdefault(t.subject.value, []).append(f"{t.predicate} {t.object}")
+    names = {b: ox.BlankNode("b" + hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:24])
+             for b, lines in described.items()}  # one level suffices: the axioms nest no blank node
+
+    def rename(term: ox.Term) -> ox.Term:
+        return names.get(term.value, term) if isinstance(term, ox.BlankNode) else term
+
+    return [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in triples]
 
 
 class _Corpus:
@@ -73,9 +89,10 @@ class _Corpus:
     def __init__(self, files: dict[str, list[ox.Triple]]) -> None:
         self.files = files
         every = [t for triples in files.values() for t in triples]
-        numbers = [int(t.object.value) for t in every if t.predicate.value == REFERENCE_NUMBER]
+        numbers = [int(t.object.value) for t in every
+                   if t.predicate.value in (REFERENCE_NUMBER, POSITION)]
         #: Added to reference numbers per copy: a power of ten above every source number.
-        self.stride = 10 ** len(str(max(numbers, default=0)))
+        self.stride = 10 ** len(str(max(numbers, default=0)))  # also above every position
         attacks = {
             t.subject.value for t in every
             if t.predicate.value == RDF_TYPE and t.object.value == gia_iri("Attack")
@@ -111,7 +128,7 @@ def _copy(
         if k:
             if isinstance(o, ox.NamedNode):
                 o = ox.NamedNode(_copy_iri(o.value, k))
-            if p == REFERENCE_NUMBER:
+            if p in (REFERENCE_NUMBER, POSITION):
                 o = ox.Literal(str(int(o.value) + k * corpus.stride), datatype=o.datatype)
             elif p in SUFFIXED and isinstance(o, ox.Literal):
                 o = ox.Literal(f"{o.value} (s{k})", language=o.language) if o.language else \

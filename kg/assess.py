@@ -130,8 +130,10 @@ def assess(
                 f"--threat-model: unknown threat model {threat_model!r}; valid: "
                 + ", ".join(letters)
             )
-        strongest = [(letter, letters[letter])]
-        adversary = [resource_iri("tm", letter)]
+        # the given model and its equivalents: an F adversary is a G adversary when F ≡ G
+        table = _run(data, "equivalent-threat-models", {"given": [resource_iri("tm", letter)]})
+        strongest = list(zip(table.column("letter"), table.column("name"), strict=True))
+        adversary = table.column("threat_model")
         slugs: list[str] = []
     else:
         valid = capability_slugs(data)
@@ -175,7 +177,11 @@ def render(result: Assessment, fmt: str = "text") -> str:
 
 def _adversary_line(result: Assessment) -> str:
     if result.threat_model_given is not None:
-        return f"Adversary: threat model {result.threat_models[0][0]}"
+        given = result.threat_model_given.strip().upper()
+        same = [letter for letter, _ in result.threat_models if letter != given]
+        return f"Adversary: threat model {given}" + (
+            f" (equivalent: {', '.join(same)})" if same else ""
+        )
     return "Adversary capabilities: " + ", ".join(result.capabilities)
 
 

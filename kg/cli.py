@@ -165,10 +165,14 @@ def _cmd_import_sok(args: argparse.Namespace) -> int:
 
     result = sok_import.import_sok(args.readme, args.output, args.source_version)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
-    print(f"wrote {args.output} (SoK {result.version}): {counts}")
+    state = "reasoned, ready to query" if result.reasoned else "not reasoned"
+    print(f"wrote {args.output} (SoK {result.version}): {counts}; {state}")
+    for note in result.notes:
+        sys.stderr.write(f"gia-kg: note: {note}\n")
     problem = inferred_problem(Path(args.output))
-    if problem:  # the data is fine; queries will ask for `gia-kg reason` until it is run
-        print(f"note: {problem}")
+    if problem:  # the data is fine; queries will ask for the reasoner until it has run
+        sys.stderr.write(f"gia-kg: note: to finish, run `gia-kg reason --kg {args.output}` "
+                         "(needs Java)\n")
     return 0
 
 
@@ -177,6 +181,13 @@ def _cmd_tables(args: argparse.Namespace) -> int:
 
     _write(sok_render.render(args.kg, with_references=not args.no_references))
     return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from kg import diff
+
+    _write(diff.render(diff.diff(args.old, args.new), args.format))
+    return 0  # differences are the answer, not a failure
 
 
 # ---------------------------------------------------------------- issue 8: build (query store)
@@ -319,8 +330,8 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     p = add(
         "import-sok",
         _cmd_import_sok,
-        "rebuild the instance data (*.ttl) from the SoK README, checked, atomically into DIR "
-        "(an existing inferred.ttl is kept)",
+        "rebuild the instance data (*.ttl) from the SoK README, checked, with stable IRIs "
+        "(DIR/registry.tsv, else the shipped registry), reasoned (Java), atomically into DIR",
     )
     p.add_argument("readme", metavar="README.md", help="the SoK's README (Markdown)")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="folder to (re)write")
@@ -328,7 +339,7 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "--source-version",
         metavar="TEXT",
         help="SoK version recorded as provenance; default: the date in the file name "
-        "(...-2025-07-15.md)",
+        "(...-2025-07-15.md), else the README's git commit, else content-<sha256 prefix>",
     )
 
     p = add(
@@ -338,6 +349,16 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "from the graph",
     )
     p.add_argument("--no-references", action="store_true", help="omit the reference list")
+
+    p = add(
+        "diff",
+        _cmd_diff,
+        "what changed between two SoK releases, entity by entity (added, removed, changed cells "
+        "and ratings); each side is an SoK README or a gia-kg data folder; exit 0 either way",
+    )
+    p.add_argument("old", metavar="OLD", help="the earlier release: a README.md or a data folder")
+    p.add_argument("new", metavar="NEW", help="the later release: a README.md or a data folder")
+    p.add_argument("--format", choices=["text", "json", "md"], default="text")
 
     p = add(
         "build",
@@ -356,9 +377,9 @@ def _report(exc: BaseException, code: int, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(exc)
-    message = " ".join(str(exc).splitlines()) or type(exc).__name__
+    messages = getattr(exc, "messages", None) or [" ".join(str(exc).splitlines()) or type(exc).__name__]
     if sys.stderr is not None and not sys.stderr.closed:
-        sys.stderr.write(f"gia-kg: error: {message}\n")
+        sys.stderr.write("".join(f"gia-kg: error: {m}\n" for m in messages))
     return code
 
 

@@ -71,11 +71,14 @@ GIA_TERMS: frozenset[str] = frozenset((
     "TargetsLinearLayers", "Technique", "ThreatModel", "Work", "adversaryClass", "applicability",
     "batchSize", "category", "citationText", "code", "codeRepository", "codeStatus", "deployedAt",
     "directlyStrongerThan", "firstAuthor", "hasAssessment", "hasCapability", "imageHeight",
-    "imageWidth", "intuition", "labelRecovery", "labelRecoverySource", "learningAlgorithm",
-    "learningTask", "letter", "level", "localIterations", "modelNote", "name", "notReported",
-    "paperLink", "rank", "reference", "referenceNumber", "resolutionKind", "sharedModel", "slug",
+    "imageWidth", "intuition", "itemPosition", "labelRecovery", "labelRecoverySource",
+    "learningAlgorithm",
+    "learningTask", "letter", "level", "lineBreakBefore", "localIterations", "modelNote", "name",
+    "notReported", "paperLink", "position", "rank", "reference", "referenceNumber", "resolutionKind",
+    "restates", "sharedModel", "sharesNounWithPrevious", "slug",
     "sokVersion", "strongerThan", "symbol", "technique", "threatModel", "venue", "weakness",
     "weaknessCites", "work", "year",
+    "equivalentThreatModel",
 ))
 
 

@@ -1,7 +1,13 @@
-"""Render the reasoned threat-model order (read from inferred.ttl; no Java needed)."""
+"""Render the reasoned threat-model order (read from inferred.ttl; no Java needed).
+
+Equivalent threat models (gia:equivalentThreatModel, equal capability sets) are shown in text and
+dot; the CSV stays exactly ``stronger,weaker`` plus the strict edges (a contract).
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 from kg.paths import QUERIES_DIR
@@ -23,18 +29,36 @@ def edges(kg_dir: str | Path | None = None, *, full: bool = False) -> list[tuple
     return [(a, b) for a, b in rows]
 
 
+def equivalent(kg_dir: str | Path | None = None) -> list[tuple[str, str]]:
+    """Equivalent (first, second) letter pairs, each once with first < second."""
+    return [(a, b) for a, b in _select(kg_dir, "equivalent")]
+
+
+def classes(pairs: list[tuple[str, str]]) -> list[list[str]]:
+    """Group equivalent pairs into classes (sorted letters), so F ≡ G ≡ X prints as one line."""
+    groups: list[set[str]] = []
+    for a, b in pairs:
+        joined = [g for g in groups if a in g or b in g]
+        merged = {a, b}.union(*joined)
+        groups = [g for g in groups if g not in joined] + [merged]
+    return sorted(sorted(g) for g in groups)
+
+
 def render(kg_dir: str | Path | None = None, *, fmt: str = "text", full: bool = False) -> str:
     """The order as text, CSV (``stronger,weaker``) or Graphviz dot."""
     pairs = edges(kg_dir, full=full)
     if fmt == "csv":
         return "stronger,weaker\n" + "".join(f"{a},{b}\n" for a, b in pairs)
     models = _select(kg_dir, "threat-models")
+    same = classes(equivalent(kg_dir))
     if fmt == "dot":
-        return _dot(models, pairs)
-    return _text(models, pairs, _select(kg_dir, "incomparable"), full)
+        return _dot(models, pairs, same)
+    return _text(models, pairs, _select(kg_dir, "incomparable"), full, same)
 
 
-def _dot(models: list[tuple[str, ...]], pairs: list[tuple[str, str]]) -> str:
+def _dot(
+    models: list[tuple[str, ...]], pairs: list[tuple[str, str]], same: Sequence[Sequence[str]] = ()
+) -> str:
     lines = [
         "// Threat-model order of the SoK, derived by HermiT (gia-kg order --format dot)",
         "digraph threat_models {",
@@ -45,6 +69,12 @@ def _dot(models: list[tuple[str, ...]], pairs: list[tuple[str, str]]) -> str:
         label = f"{letter}: {name}\\n{STARS.get(int(stars), stars)}"
         lines.append(f'  {letter} [label="{label}"];')
     lines += [f"  {weaker} -> {stronger};" for stronger, weaker in pairs]
+    for group in same:  # equivalent: same rank, joined by undirected dashed edges
+        lines.append(f"  {{ rank=same; {'; '.join(group)}; }}")
+        lines += [
+            f'  {a} -> {b} [dir=none, style=dashed, label="="];'
+            for a, b in itertools.pairwise(group)
+        ]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -54,12 +84,16 @@ def _text(
     pairs: list[tuple[str, str]],
     incomparable: list[tuple[str, ...]],
     full: bool,
+    same: Sequence[Sequence[str]] = (),
 ) -> str:
     width = max(len(name) for _, name, _ in models)
     out = ["Threat models (X > Y: an X adversary can do everything a Y adversary can, and more)"]
     out += [f"  {letter}  {name:<{width}}  {STARS.get(int(s), s)}" for letter, name, s in models]
     out.append("Strict order (derived by HermiT):" if full else "Hasse diagram (derived by HermiT):")
     out += [f"  {a} > {b}" for a, b in pairs]
+    if same:  # only when there are any: the text for an order without equivalents is unchanged
+        out.append("Equivalent (same capabilities, each at least as strong as the other):")
+        out += ["  " + " = ".join(group) for group in same]
     out.append("Incomparable:")
     out += [f"  {a} || {b}" for a, b in incomparable] or ["  (none)"]
     return "\n".join(out) + "\n"

@@ -3,7 +3,10 @@
 The ontology defines each threat model's adversary class as ``Adversary`` with at least its
 capabilities; HermiT (through owlready2) classifies those classes, and every subsumption
 ``adv:X ⊑ adv:Y`` between distinct classes becomes ``tm:X gia:strongerThan tm:Y``. The covering
-relation of that order is ``gia:directlyStrongerThan``. Nothing here compares capability sets.
+relation of that order is ``gia:directlyStrongerThan``. Mutual subsumption (equal capability sets)
+is kept as ``gia:equivalentThreatModel`` (both directions), not dropped: otherwise "at least as
+strong" would silently miss the equivalent model. The order itself never compares capability sets;
+only ``equivalences`` does, for the importer's Java-free warning.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kg.errors import InputError, ReasonerError
 from kg.fileio import write_atomic
@@ -31,6 +35,8 @@ HEADER = (
 )
 
 Edge = tuple[str, str]
+#: (strict pairs, equivalent pairs in both directions) of threat-model IRIs.
+Order = tuple[set[Edge], set[Edge]]
 
 
 def inferred_path(kg_dir: str | Path | None = None) -> Path:
@@ -86,7 +92,12 @@ def _java() -> str:
 
 
 def classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
-    """Run HermiT over ``graph``; return strict (stronger, weaker) pairs of threat-model IRIs.
+    """Run HermiT over ``graph``; return strict (stronger, weaker) pairs of threat-model IRIs."""
+    return classify_order(graph, classes)[0]
+
+
+def classify_order(graph: Graph, classes: dict[str, str]) -> Order:
+    """Run HermiT over ``graph``; return the strict pairs and the equivalent pairs (both ways).
 
     The run happens in the sandbox (kg.sandbox): owlready2 and HermiT's JVM cannot open a network
     connection, whatever the graph says; ``owl:imports`` are removed before it starts.
@@ -108,7 +119,13 @@ def classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
         timeout_message=f"HermiT did not finish within {REASONER_TIMEOUT:g} seconds",
         memory_message=f"HermiT needed more than {REASONER_MEMORY >> 30} GB of address space",
     )
-    return {(a, b) for a, b in json.loads(data)}
+    return split_order({(a, b) for a, b in json.loads(data)})
+
+
+def split_order(subsumptions: set[Edge]) -> Order:
+    """Split subsumption pairs between distinct models into strict and equivalent (mutual) ones."""
+    strict = {(a, b) for a, b in subsumptions if (b, a) not in subsumptions}
+    return strict, subsumptions - strict
 
 
 #: Bounds of one reasoner run (the SoK's TBox classifies in about a second).
@@ -118,7 +135,7 @@ REASONER_MEMORY = 8 << 30
 
 
 def _classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
-    """HermiT through owlready2 (in the sandboxed child)."""
+    """HermiT through owlready2 (in the sandboxed child): every (sub, super) pair, mutual ones too."""
     import owlready2
 
     owlready2.JAVA_EXE = _java()
@@ -150,12 +167,32 @@ def _classify(graph: Graph, classes: dict[str, str]) -> set[Edge]:
                 weaker = classes.get(getattr(ancestor, "iri", ""))
                 if weaker is not None and weaker != tm:
                     edges.add((tm, weaker))
-    # Equivalent adversary classes (equal capability sets) are not strictly ordered.
-    return {(a, b) for a, b in edges if (b, a) not in edges}
+            for same in cls.equivalent_to:  # inferred equivalences: ancestors() omits those
+                other = classes.get(getattr(same, "iri", ""))
+                if other is not None and other != tm:
+                    edges.update({(tm, other), (other, tm)})
+    return closure(edges)
+
+
+def closure(edges: set[Edge]) -> set[Edge]:
+    """Transitive closure less self-pairs: owlready2 lists the ancestors of only one class of an
+    equivalent pair (G ≡ F with F ⊑ D gave F ⊑ D but not G ⊑ D), subsumption is transitive."""
+    nodes = {n for edge in edges for n in edge}
+    reach = {n: {b for a, b in edges if a == n} for n in nodes}
+    for mid in nodes:
+        for n in nodes:
+            if mid in reach[n]:
+                reach[n] |= reach[mid]
+    return {(a, b) for a in nodes for b in reach[a] if a != b}
 
 
 def covering(strict: set[Edge]) -> set[Edge]:
-    """Hasse edges: pairs of the strict order with nothing in between."""
+    """Hasse edges: pairs of the strict order with nothing in between.
+
+    With equivalent models (never strictly ordered among themselves) this is the covering relation
+    of the equivalence classes, emitted for each member: a model strictly between two others puts
+    its whole class between them, and a class member is never strictly between its own class.
+    """
     return {
         (a, b)
         for a, b in strict
@@ -172,28 +209,88 @@ def _curie(iri: str) -> str:
 
 def render_inferred(kg_dir: str | Path | None = None) -> str:
     """Fresh reasoning run as the deterministic text of inferred.ttl (one sorted statement a line)."""
+    return _render(kg_dir)[0]
+
+
+def _render(kg_dir: str | Path | None) -> tuple[str, list[Edge]]:
+    """inferred.ttl's text, and the equivalent pairs as letters (each once, first < second)."""
     graph = _threat_model_graph(kg_dir)
-    strict = classify(graph, _adversary_classes(graph))
+    strict, equivalent = classify_order(graph, _adversary_classes(graph))
     statements = [(a, gia_iri("strongerThan"), b) for a, b in strict]
     statements += [(a, gia_iri("directlyStrongerThan"), b) for a, b in covering(strict)]
+    statements += [(a, gia_iri("equivalentThreatModel"), b) for a, b in equivalent]
     prefixes = "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in ("gia", "tm"))
     lines = sorted(" ".join(_curie(t) for t in st) + " .\n" for st in statements)
     stamp = f"{STAMP} {order_sources_digest(data_dir(kg_dir))}\n"
-    return HEADER + stamp + prefixes + "\n" + "".join(lines)
+    letters = _letters(graph)
+    named = {(letters.get(a, a), letters.get(b, b)) for a, b in equivalent}
+    pairs = sorted((a, b) for a, b in named if a < b)
+    return HEADER + stamp + prefixes + "\n" + "".join(lines), pairs
+
+
+def _letters(graph: Graph) -> dict[str, str]:
+    """Threat-model IRI -> its gia:letter (the name users know it by)."""
+    from rdflib import URIRef
+
+    return {str(s): str(o) for s, o in graph.subject_objects(URIRef(gia_iri("letter")))}
+
+
+def equivalences(graph: Graph) -> list[Edge]:
+    """Pairs of threat models (letters, first < second) with equal gia:hasCapability sets.
+
+    For the importer, which must warn before writing and cannot wait for Java: plain set equality
+    over ``graph`` (threat-models.ttl, or any graph holding it). ``gia-kg reason`` warns from
+    HermiT's result instead; on importer output (one adversary class per capability set) the two
+    agree.
+    """
+    from rdflib import RDF, URIRef
+
+    letters = _letters(graph)
+    has = URIRef(gia_iri("hasCapability"))
+    sets = {
+        str(tm): frozenset(str(c) for c in graph.objects(tm, has))
+        for tm in graph.subjects(RDF.type, URIRef(gia_iri("ThreatModel")))
+    }
+    names = sorted(letters.get(tm, tm) for tm in sets)
+    by_name = {letters.get(tm, tm): caps for tm, caps in sets.items()}
+    return [
+        (a, b) for i, a in enumerate(names) for b in names[i + 1:] if by_name[a] == by_name[b]
+    ]
+
+
+def equivalence_warning(first: str, second: str) -> str:
+    """The one-line warning (no newline) for two equivalent threat models, shared with the importer."""
+    return (
+        f"gia-kg: warning: threat models {first} and {second} have the same capabilities "
+        "(equivalent)"
+    )
+
+
+def warn_equivalences(pairs: list[Edge], stream: TextIO | None = None) -> None:
+    """Print one warning line per equivalent pair on stderr: equal capability sets are usually a
+    data-entry slip, and they change what "at least as strong" means for every query."""
+    out = sys.stderr if stream is None else stream
+    for first, second in pairs:
+        out.write(equivalence_warning(first, second) + "\n")
 
 
 def materialize(kg_dir: str | Path | None = None) -> Path:
-    """Write inferred.ttl into the data folder (atomically)."""
-    text = render_inferred(kg_dir)
+    """Write inferred.ttl into the data folder (atomically); warn about equivalent threat models."""
+    text, pairs = _render(kg_dir)
     path = inferred_path(kg_dir)
     write_atomic(path, text)
+    warn_equivalences(pairs)
     return path
 
 
 def check(kg_dir: str | Path | None = None) -> str:
-    """Empty string when the committed inferred.ttl equals a fresh run, else a one-line-per-triple diff."""
+    """Empty string when the committed inferred.ttl equals a fresh run, else a one-line-per-triple diff.
+
+    Equivalent threat models are warned about on stderr either way (the check still passes).
+    """
     path = inferred_path(kg_dir)
-    fresh = render_inferred(kg_dir)
+    fresh, pairs = _render(kg_dir)
+    warn_equivalences(pairs)
     if not path.exists():
         return f"{path}: missing; run `gia-kg reason`\n"
     current = read_text(path)

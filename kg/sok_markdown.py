@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from kg.errors import InputError
+from kg.errors import InputError, InputErrors
 
 #: Column key -> accepted normalised headers, per table kind. Unlisted headers are an error,
 #: except in the threat-model table, where other columns are capabilities.
@@ -131,6 +131,8 @@ class SokDocument:
     title: str | None
     tables: dict[str, Table]
     references: dict[int, ReferenceEntry]
+    #: What was tolerated (stripped HTML, merged duplicate references), one line each.
+    notes: list[str] = field(default_factory=list)
 
 
 # Normalise rather than refuse: invisible characters arrive by copy and paste (a zero-width
@@ -140,6 +142,17 @@ class SokDocument:
 # Removing Cf characters, NFC and collapsing whitespace makes equal-looking text equal text.
 # Control characters (Cc, other than whitespace) are different: they are never typed in a
 # table by accident, would reach the terminal in error messages, and are refused.
+
+
+#: Inline HTML tags a cell may carry by accident (``Attacks</em>``); ``<br>`` is a line break of
+#: coverage cells and is kept.
+_HTML_TAG = re.compile(r"</?(?!br\b)[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def strip_html(text: str) -> tuple[str, list[str]]:
+    """``text`` without inline HTML tags other than ``<br>``, and the tags removed."""
+    tags = _HTML_TAG.findall(text)
+    return (_HTML_TAG.sub("", text), tags) if tags else (text, [])
 
 
 def clean_line(line: str) -> str:
@@ -231,7 +244,7 @@ def _classify(headers: list[str]) -> str | None:
     return None
 
 
-def _read_table(path: str, lines: list[str], start: int) -> tuple[Table | None, int]:
+def _read_table(path: str, lines: list[str], start: int, notes: list[str]) -> tuple[Table | None, int]:
     """Read the table whose header is ``lines[start]``; returns it (or None) and the next index."""
     end = start
     while end < len(lines) and lines[end].lstrip().startswith("|"):
@@ -267,22 +280,31 @@ def _read_table(path: str, lines: list[str], start: int) -> tuple[Table | None, 
             f"{path}:{start + 1}: {kind} table: missing column(s) {', '.join(missing)}"
         )
     table = Table(kind, start + 1, dict(zip(keys, map(display_header, headers), strict=True)))
+    bad_rows: list[str] = []
     for index in range(start + 2, end):
         values = split_row(lines[index])
         if len(values) != len(keys):
-            raise InputError(
+            bad_rows.append(
                 f"{path}:{index + 1}: {kind} table row has {len(values)} cells, "
                 f"expected {len(keys)} like its header"
             )
-        cells = {
-            k: Cell(v, index + 1, table.columns[k]) for k, v in zip(keys, values, strict=True)
-        }
-        for cell in cells.values():
-            bad = control_character(cell.text)
-            if bad:
-                raise InputError(f"{path}:{cell.line}: column '{cell.column}': expected text "
-                                 f"without control characters, got {bad}")
+            continue
+        cells = {}
+        for k, v in zip(keys, values, strict=True):
+            text, tags = strip_html(v)
+            if tags:
+                notes.append(f"{path}:{index + 1}: column '{table.columns[k]}': removed inline "
+                             f"HTML {' '.join(tags)}")
+            cells[k] = Cell(text, index + 1, table.columns[k])
+        bad = [f"{path}:{cell.line}: column '{cell.column}': expected text without control "
+               f"characters, got {control_character(cell.text)}"
+               for cell in cells.values() if control_character(cell.text)]
+        if bad:
+            bad_rows += bad
+            continue
         table.rows.append(Row(index + 1, cells))
+    if bad_rows:
+        raise InputErrors(bad_rows)
     return table, end
 
 
@@ -315,7 +337,8 @@ def read_reference(number: int, line: int, raw: str) -> ReferenceEntry:
 
 
 def references_entry(
-    path: str, line: int, match: re.Match[str], references: dict[int, ReferenceEntry]
+    path: str, line: int, match: re.Match[str], references: dict[int, ReferenceEntry],
+    notes: list[str],
 ) -> None:
     """Read one ``[N] ...`` line into ``references``, checking its number, text and links."""
     where = f"{path}:{line}: reference [{match.group(1)}]"
@@ -324,14 +347,22 @@ def references_entry(
         raise InputError(f"{where}: {problem}, got '{match.group(1)}'")
     number = int(match.group(1))
     if number in references:
+        first = references[number]
+        if clean_cell(match.group(2)) == first.raw:
+            notes.append(f"{path}:{line}: reference [{number}] is listed twice, identically "
+                         f"(also at line {first.line}); merged")
+            return
         raise InputError(
-            f"{path}:{line}: reference [{number}] is listed twice "
-            f"(also at line {references[number].line})"
+            f"{path}:{line}: reference [{number}] is listed twice with different texts "
+            f"(also at line {first.line}); expected one entry per number"
         )
     bad = control_character(match.group(2))
     if bad:
         raise InputError(f"{where}: expected text without control characters, got {bad}")
-    entry = read_reference(number, line, match.group(2))
+    raw, tags = strip_html(match.group(2))
+    if tags:
+        notes.append(f"{where}: removed inline HTML {' '.join(tags)}")
+    entry = read_reference(number, line, raw)
     for _label, url in entry.links:
         problem = link_problem(url)
         if problem:
@@ -347,6 +378,8 @@ def parse_document(path: str, text: str) -> SokDocument:
     lines = [clean_line(line.removesuffix("\r")) for line in text.split("\n")]
     tables: dict[str, Table] = {}
     references: dict[int, ReferenceEntry] = {}
+    notes: list[str] = []
+    problems: list[str] = []
     title = None
     in_code = False
     index = 0
@@ -367,7 +400,13 @@ def parse_document(path: str, text: str) -> SokDocument:
                 raise InputError(f"{path}:{index + 1}: title: expected text without control "
                                  f"characters, got {bad}")
         if stripped.startswith("|"):
-            table, index = _read_table(path, lines, index)
+            try:
+                table, index = _read_table(path, lines, index, notes)
+            except InputError as exc:  # report it with the others; skip the rest of the table
+                problems.extend(getattr(exc, "messages", [str(exc)]))
+                while index < len(lines) and lines[index].lstrip().startswith("|"):
+                    index += 1
+                continue
             if table is not None:
                 if table.kind in tables:
                     raise InputError(
@@ -378,9 +417,14 @@ def parse_document(path: str, text: str) -> SokDocument:
             continue
         match = _REFERENCE_LINE.match(line)
         if match:
-            references_entry(path, index + 1, match, references)
+            try:
+                references_entry(path, index + 1, match, references, notes)
+            except InputError as exc:
+                problems.extend(getattr(exc, "messages", [str(exc)]))
         index += 1
+    if problems:  # a table that could not be read hides its rows: report what we have
+        raise InputErrors(problems)
     for kind in COLUMNS:
         if kind not in tables:
             raise InputError(f"{path}: no {kind} table found (recognised by its column headers)")
-    return SokDocument(title, tables, references)
+    return SokDocument(title, tables, references, notes)

@@ -1,12 +1,17 @@
 """Graph -> the SoK's tables as Markdown, through the SPARQL queries in ``queries/tables/``.
 
 The queries hold the knowledge (which properties make which cell, row order, header text in
-their ``#+ columns:`` line); this module only runs them and formats cells. Multi-valued cells
-come back ``|``-separated and are sorted here so output never depends on the engine's order.
+their ``#+ columns:`` line); this module only runs them and formats cells. Rows come in the
+README's order (``gia:position``). Multi-valued cells come back ``|``-separated as
+``POSITION TEXT`` items (``gia:itemPosition``, docs/data-model.md "Order and layout") and are
+put in that order here, ties by text, so output never depends on the engine's order. Category
+and technique cells are left blank where they repeat the row above, unless the row
+``gia:restates`` them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,33 +44,73 @@ def run(dataset: Dataset, query: SavedQuery) -> list[dict[str, str]]:
     ]
 
 
+#: The carried columns, in table order, as ``gia:restates`` names them.
+CARRIED = ("category", "technique")
+
+
 def _items(value: str) -> list[str]:
     return sorted(item for item in value.split("|") if item)
 
 
+def _ordered(value: str) -> list[str]:
+    """``"2 VGG|1 ResNet"`` -> ``["ResNet", "VGG"]``: by position, then (no position) by text."""
+    keyed = []
+    for item in _items(value):
+        position, _, text = item.partition(" ")
+        if position.isdigit():
+            keyed.append((int(position), text))
+        else:  # a code-status symbol such as ✗, which has no position
+            keyed.append((0, item))
+    return [text for _, text in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
 def _refs(value: str) -> str:
-    return "[" + ",".join(str(n) for n in sorted(int(v) for v in _items(value))) + "]"
+    keyed = sorted((int(p), int(n)) for p, n in (item.split(" ") for item in _items(value)))
+    return "[" + ",".join(str(n) for _, n in keyed) + "]"
 
 
-def _blank_repeats(rows: list[list[str]], count: int) -> None:
-    """Leave the first ``count`` cells blank where they repeat the row above (the SoK's style)."""
+def _blank_repeats(rows: list[list[str]], restated: list[set[str]]) -> None:
+    """Blank the carried cells that repeat the row above (the SoK's style), unless restated."""
+    count = len(CARRIED)
     previous: list[str] = []
-    for row in rows:
+    for row, kept in zip(rows, restated, strict=True):
         current = row[:count]
-        for i in range(count):
-            if current[: i + 1] == previous[: i + 1]:
+        for i, column in enumerate(CARRIED):
+            if current[: i + 1] == previous[: i + 1] and column not in kept:
                 row[i] = ""
         previous = current
 
 
 def _tasks(value: str) -> str:
-    """Two tasks sharing their last word read as ``Face and Object Classification``."""
-    tasks = _items(value)
-    if len(tasks) == 2:
-        (first, noun1), (second, noun2) = (t.rsplit(" ", 1) if " " in t else (t, "") for t in tasks)
-        if noun1 and noun1 == noun2:
-            return f"{first} and {second} {noun1}"
-    return ", ".join(tasks)
+    """Tasks in cell order; one marked as sharing the previous one's last word joins it:
+    ``Object Classification`` + ``Face Classification`` -> ``Object and Face Classification``."""
+    keyed = []
+    for item in _items(value):
+        position, shared, text = item.split(" ", 2)
+        keyed.append((int(position), text, shared == "+"))
+    phrases: list[str] = []
+    for _, text, shared in sorted(keyed):
+        noun = text.rsplit(" ", 1)[-1]
+        if shared and phrases and " " in text and phrases[-1].endswith(f" {noun}"):
+            phrases[-1] = f"{phrases[-1].removesuffix(f' {noun}')} and {text}"
+        else:
+            phrases.append(text)
+    return ", ".join(phrases)
+
+
+def _coverage(value: str, letters: list[str]) -> str:
+    """``A=green|B=orange=br|...`` in the compact form, ``<br>`` before the items marked ``br``."""
+    levels, breaks = {}, set()
+    for item in _items(value):
+        letter, level, *rest = item.split("=")
+        levels[letter] = level
+        if rest == ["br"]:
+            breaks.add(letter)
+    text = format_coverage(levels, letters + sorted(set(levels) - set(letters)))
+    for letter in sorted(breaks):  # before the item of that letter: "D (green) <br> E (orange)"
+        text = re.sub(rf"(^|\s)(- )?{re.escape(letter)} \(", rf"\1<br> \2{letter} (", text,
+                      count=1)
+    return text.strip()
 
 
 def threat_models(dataset: Dataset) -> str:
@@ -86,36 +131,40 @@ def threat_models(dataset: Dataset) -> str:
 def attacks(dataset: Dataset) -> str:
     """The attack table in reference order, category and technique blank when repeated."""
     query = load_query("attacks")
-    rows = []
+    rows, restated = [], []
     for row in run(dataset, query):
-        models = _items(row["models"])
+        models = _ordered(row["models"])
         if models and row["notes"]:
             models[-1] += row["notes"]
+        refs = "|".join(f"0 {n}" for n in _items(row["refs"]))
+        labels = row["labels"]
+        if row["sources"]:
+            labels = "[" + ",".join(_ordered(row["sources"])) + "]"
         rows.append([
-            row["category"], row["technique"], f"{row['label']} {_refs(row['refs'])}",
+            row["category"], row["technique"], f"{row['label']} {_refs(refs)}",
             row["threatModel"], row["algorithm"], row["resolution"], row["batch"],
-            ", ".join(models), _tasks(row["tasks"]), row["labels"],
-            " ".join(_items(row["code"])),
+            ", ".join(models), _tasks(row["tasks"]), labels,
+            " ".join(_ordered(row["code"])),
         ])
-    _blank_repeats(rows, 2)
+        restated.append(set(_items(row["restates"])))
+    _blank_repeats(rows, restated)
     return markdown_table(query.header_list("columns"), rows, escape=False)
 
 
 def defenses(dataset: Dataset) -> str:
-    """The defense table in reference order; coverage in the compact range form."""
+    """The defense table in the README's row order; coverage in the compact range form."""
     query = load_query("defenses")
-    rows = []
+    letters = [row["letter"] for row in run(dataset, load_query("threat-models"))]
+    rows, restated = [], []
     for row in run(dataset, query):
-        levels = dict(item.split("=", 1) for item in _items(row["coverage"]))
-        letters = sorted(levels)
-        letters += sorted(set(levels) - set(letters))
         work = _refs(row["refs"])
         rows.append([
             row["category"], row["technique"], f"{row['name']} {work}" if row["name"] else work,
-            row["year"], row["where"], format_coverage(levels, letters), row["intuition"],
-            row["weakness"], " ".join(_items(row["code"])),
+            row["year"], row["where"], _coverage(row["coverage"], letters), row["intuition"],
+            row["weakness"], " ".join(_ordered(row["code"])),
         ])
-    _blank_repeats(rows, 2)
+        restated.append(set(_items(row["restates"])))
+    _blank_repeats(rows, restated)
     return markdown_table(query.header_list("columns"), rows, escape=False)
 
 

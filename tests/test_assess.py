@@ -153,7 +153,8 @@ def test_text_report_names_what_still_protects(capsys: pytest.CaptureFixture[str
     assert "against F: 2 effective, 13 partial, 6 ineffective" in out
     assert (
         "effective against all of them: [41] Practical Secure Aggregation for "
-        "Privacy-Preserving Machine Learning; [56] DCS-2"
+        "Privacy-Preserving Machine Learning; [56] Concealing Sensitive Samples against Gradient "
+        "Leakage in Federated Learning"  # DCS-2, unnamed since 2025-09-02
     ) in out
 
 

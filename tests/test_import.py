@@ -1,6 +1,7 @@
 """`gia-kg import-sok`: counts, cells, drift, malformed input, atomic output, reproducibility.
 
-Expected values are read by hand from the SoK README of 2025-07-15 (tests/fixtures/sok/).
+Expected values are read by hand from the SoK README of 2025-09-02, upstream HEAD and the shipped
+release (tests/fixtures/sok/); the 2025-07-15 copy is the earlier release.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from kg.sok_markdown import read_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 SOK_DIR = ROOT / "tests" / "fixtures" / "sok"
-README = SOK_DIR / "sok_gias_fl-README-2025-07-15.md"
-SHARED_README = ROOT.parent / "shared" / "sok" / "sok_gias_fl-README-2025-07-15.md"
+README = SOK_DIR / "sok_gias_fl-README-2025-09-02.md"
+OLD_README = SOK_DIR / "sok_gias_fl-README-2025-07-15.md"
+SHARED_README = ROOT.parent / "shared" / "sok" / "sok_gias_fl-README-2025-09-02.md"
 DATA = ROOT / "kg" / "data"
 LETTERS = "ABCDEFGH"
 
@@ -171,9 +173,12 @@ def test_attack_colab_link_and_footnote_3(graph) -> None:
 
 
 def test_defense_precode(graph) -> None:
+    # 2025-09-02 dropped the name "PRECODE" from the Work cell ("[58]"): the row keeps the IRI it
+    # had in 2025-07-15 (kg/data/registry.tsv) and is labelled with its work's title.
     d = iri("defense", "precode")
-    assert graph.value(d, iri("rdfs", "label")) == Literal("PRECODE")
-    assert graph.value(d, GIA.name) == Literal("PRECODE")
+    assert graph.value(d, iri("rdfs", "label")) == Literal(
+        "PRECODE - A Generic Model Extension To Prevent Deep Gradient Leakage")
+    assert graph.value(d, GIA.name) is None
     assert graph.value(d, GIA.category) == GIA.HeuristicDefense
     assert graph.value(d, GIA.technique) == iri("technique", "model-modification")
     assert graph.value(d, GIA.year) == Literal(2022)
@@ -239,29 +244,31 @@ def test_one_work_for_two_numbers_and_for_attack_and_defense(graph) -> None:
     assert graph.value(iri("defense", "yue-2023-gradient-obfuscation"), GIA.work) == yue
     assert graph.value(yue, GIA.firstAuthor) == Literal("Yue")
     assert graph.value(yue, GIA.year) == Literal(2023)
-    assert graph.value(yue, GIA.venue) == Literal("USENIX Security")
+    assert graph.value(yue, GIA.venue) is None  # 2025-09-02 dropped the venues
 
 
 def test_reference_entries(graph) -> None:
     ref3 = iri("ref", "geiping-2020-inverting-gradients-ref3")
     title = "Inverting Gradients - How Easy is it to Break Privacy in Federated Learning?"
     assert graph.value(ref3, iri("dcterms", "title")) == Literal(title)
-    assert graph.value(ref3, GIA.venue) == Literal("NeurIPS")
+    assert graph.value(ref3, GIA.venue) is None  # "NeurIPS." in 2025-07-15
     ref9 = iri("ref", "usynin-2023-beyond-gradients-ref9")
     assert graph.value(ref9, iri("dcterms", "title")) == Literal(
         "Beyond Gradients: Exploiting Adversarial Priors in Model Inversion Attacks")
     assert str(graph.value(ref9, GIA.citationText)).startswith("Usynin, D., et al. (2023). ")
-    assert graph.value(ref9, GIA.venue) == Literal("ACM TOPS")
+    assert graph.value(ref9, GIA.venue) is None  # "ACM TOPS." in 2025-07-15
     ref45 = iri("ref", "soteria-provable-defense-ref45")
     assert graph.value(ref45, GIA.codeRepository) == URIRef("https://github.com/jeremy313/Soteria")
     assert graph.value(ref45, GIA.referenceNumber) == Literal(45)
     assert graph.value(ref45, GIA.venue) is None
     ref38 = iri("ref", "fedcdp-client-level-differential-ref38")
-    assert graph.value(ref38, GIA.venue) == Literal("IEEE ICDCS")
+    assert graph.value(ref38, GIA.venue) is None  # "IEEE ICDCS." in 2025-07-15
+    ref1 = iri("ref", "zhu-2019-deep-leakage-ref1")
+    assert graph.value(ref1, GIA.venue) == Literal("NeurIPS")  # kept in 2025-09-02
 
 
 def test_provenance_on_every_named_individual(graph) -> None:
-    sok = iri("sok", "2025-07-15")
+    sok = iri("sok", "2025-09-02")
     named = set(graph.subjects(iri("rdf", "type"), URIRef(PREFIXES["owl"] + "NamedIndividual")))
     imported = {n for n in named if str(n).startswith("https://w3id.org/gia-kg/id/")
                 and not str(n).startswith(PREFIXES["cap"]) and n != sok}
@@ -270,7 +277,7 @@ def test_provenance_on_every_named_individual(graph) -> None:
     assert len(imported) == 8 + 36 + 21 + 168 + 58 + 59 + 3 + 13 + 16 + 3
     missing = {n for n in imported if (n, iri("prov", "wasDerivedFrom"), sok) not in graph}
     assert not missing
-    assert graph.value(sok, GIA.sokVersion) == Literal("2025-07-15")
+    assert graph.value(sok, GIA.sokVersion) == Literal("2025-09-02")
 
 
 # ---------------------------------------------------------------- slugs, coverage, references
@@ -344,17 +351,30 @@ def test_two_processes_write_identical_bytes(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_inferred_ttl_is_carried_over(tmp_path: Path, capsys) -> None:
+def test_import_reasons_so_the_folder_answers_at_once(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert run_import(README, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "inferred.ttl", "registry.tsv"])
+    assert "36 attacks" in capsys.readouterr().out
+    assert main(["--kg", str(out), "query", "attacks-feasible", "-p", "threat_model=A",
+                 "--format", "csv"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3  # header + Zhu [1] + Zhao [2] (by hand)
+
+
+def test_without_java_the_old_order_is_kept_and_the_hint_names_the_folder(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "inferred.ttl").write_bytes(b"# kept as is\n")
     (out / "works.ttl").write_text("# replaced\n")
+    monkeypatch.setenv("PATH", "")  # no java (and no git)
     assert run_import(README, out) == 0
     assert (out / "inferred.ttl").read_bytes() == b"# kept as is\n"
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "inferred.ttl"])
-    captured = capsys.readouterr().out
-    assert "36 attacks" in captured
-    assert "inferred.ttl: stale" in captured and "gia-kg reason" in captured
+    captured = capsys.readouterr()
+    assert "not reasoned" in captured.out
+    assert f"run `gia-kg reason --kg {out}`" in captured.err
+    assert "Java not found" in captured.err
 
 
 def test_a_folder_with_other_files_is_refused_untouched(tmp_path: Path, capsys) -> None:
@@ -375,16 +395,47 @@ def test_a_missing_parent_folder_is_refused(tmp_path: Path, capsys) -> None:
 
 
 def test_source_version(tmp_path: Path, capsys) -> None:
+    import hashlib
+
     assert run_import(README, tmp_path / "o", "--source-version", "abc123") == 0
     text = (tmp_path / "o" / "sok.ttl").read_text()
     assert 'gia:sokVersion "abc123"' in text
     assert "sok:abc123" in (tmp_path / "o" / "attacks.ttl").read_text()
-    undated = tmp_path / "README.md"
+    undated = tmp_path / "README.md"  # upstream's own file name, outside a git checkout
     undated.write_bytes(README.read_bytes())
-    assert run_import(undated, tmp_path / "p") == 2
-    err = capsys.readouterr().err
-    assert err.startswith("gia-kg: error: ") and "--source-version" in err
-    assert not (tmp_path / "p").exists()
+    assert run_import(undated, tmp_path / "p") == 0
+    digest = hashlib.sha256(README.read_bytes()).hexdigest()[:12]
+    assert f'gia:sokVersion "content-{digest}"' in (tmp_path / "p" / "sok.ttl").read_text()
+    assert run_import(README, tmp_path / "q", "--source-version", "no spaces") == 2
+    assert "--source-version 'no spaces'" in capsys.readouterr().err
+
+
+def test_source_version_is_the_readmes_git_commit(tmp_path: Path) -> None:
+    import shutil
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "sok_gias_fl"
+    repo.mkdir()
+    (repo / "README.md").write_bytes(README.read_bytes())
+
+    def run(*args: str) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+        return subprocess.run([git, "-C", str(repo), *args], check=True, capture_output=True,
+                              text=True, env=env).stdout.strip()
+
+    run("init", "-q")
+    run("add", "README.md")
+    run("commit", "-q", "-m", "release")
+    commit = run("rev-parse", "HEAD")
+    assert run_import(repo / "README.md", tmp_path / "o") == 0
+    assert f'gia:sokVersion "{commit}"' in (tmp_path / "o" / "sok.ttl").read_text()
+    with (repo / "README.md").open("a") as handle:  # edited since the commit: not that release
+        handle.write("\n")
+    assert run_import(repo / "README.md", tmp_path / "p") == 0
+    assert 'gia:sokVersion "content-' in (tmp_path / "p" / "sok.ttl").read_text()
 
 
 # ---------------------------------------------------------------- drift fixtures
@@ -392,23 +443,25 @@ def test_source_version(tmp_path: Path, capsys) -> None:
 
 def test_drift_renamed_reordered_columns_and_moved_tables(tmp_path: Path) -> None:
     """Renamed headers, swapped attack columns, threat models after the defenses: same data."""
+    assert run_import(OLD_README, tmp_path / "release") == 0
     assert run_import(SOK_DIR / "drift-columns-2025-07-15.md", tmp_path / "o") == 0
     for name in FILES:
-        assert (tmp_path / "o" / name).read_bytes() == (DATA / name).read_bytes(), name
+        assert (tmp_path / "o" / name).read_bytes() == (tmp_path / "release" / name).read_bytes(), name
 
 
 def test_drift_defense_names(tmp_path: Path) -> None:
     assert run_import(SOK_DIR / "drift-names-2025-07-15.md", tmp_path / "o") == 0
     graph = load_graph(tmp_path / "o", ontology=False, inferred=False)
-    named = iri("defense", "dp-fedavg")
+    # A name added or dropped changes the label, never the IRI (kg/data/registry.tsv).
+    named = iri("defense", "learning-differentially-private")
     assert graph.value(named, GIA.name) == Literal("DP-FedAvg")
     assert graph.value(named, iri("rdfs", "label")) == Literal("DP-FedAvg")
     assert graph.value(named, GIA.work) == iri("work", "learning-differentially-private")
-    assert (iri("defense", "learning-differentially-private"), None, None) not in graph
-    unnamed = iri("defense", "digestive-neural-networks")
+    assert (iri("defense", "dp-fedavg"), None, None) not in graph
+    unnamed = iri("defense", "digestnn")
     assert graph.value(unnamed, GIA.name) is None
     assert str(graph.value(unnamed, iri("rdfs", "label"))).startswith("Digestive neural networks")
-    assert (iri("defense", "digestnn"), None, None) not in graph
+    assert (iri("defense", "digestive-neural-networks"), None, None) not in graph
     assert len(set(graph.subjects(iri("rdf", "type"), GIA.Assessment))) == 168
 
 
@@ -432,7 +485,7 @@ def test_drift_references_with_authors_without_venues(tmp_path: Path) -> None:
 
 def edited(tmp_path: Path, line: int, old: str, new: str) -> Path:
     """The real README with one cell changed on one line (1-based)."""
-    lines = README.read_text(encoding="utf-8").split("\n")
+    lines = OLD_README.read_text(encoding="utf-8").split("\n")
     assert old in lines[line - 1], (line, old)
     lines[line - 1] = lines[line - 1].replace(old, new, 1)
     path = tmp_path / "README-2025-07-15.md"
@@ -486,3 +539,84 @@ def test_unknown_column_is_an_error(tmp_path: Path, capsys) -> None:
     assert run_import(path, tmp_path / "out") == 2
     assert f"{path}:42: column 'Batch Count': unknown column in the attacks table" in (
         capsys.readouterr().err)
+
+
+def _f_equals_g(tmp_path: Path) -> Path:
+    """The shipped README with surrogate data given to F: F then has G's capabilities (by hand)."""
+    lines = README.read_text(encoding="utf-8").split("\n")
+    row = lines[50]
+    assert row.startswith("| F      | Active Manipulator")
+    cells = row.split("|")
+    assert cells[6].strip() == "✗"  # Surrogate Data
+    cells[6] = " ✔️ "
+    lines[50] = "|".join(cells)
+    path = tmp_path / "f-equals-g-2025-10-04.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_import_warns_of_equivalent_threat_models(tmp_path: Path, capsys) -> None:
+    assert run_import(_f_equals_g(tmp_path), tmp_path / "o") == 0
+    err = capsys.readouterr().err
+    assert "gia-kg: warning: threat models F and G have the same capabilities (equivalent)" in err
+    assert "tm:F gia:equivalentThreatModel tm:G ." in (tmp_path / "o" / "inferred.ttl").read_text()
+
+
+def test_import_without_java_still_warns_of_equivalent_threat_models(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    assert run_import(_f_equals_g(tmp_path), tmp_path / "o") == 0
+    err = capsys.readouterr().err
+    assert "gia-kg: note: threat models F and G have the same capabilities (equivalent)" in err
+
+
+# ---------------------------------------------------------------- upstream-style drift, one run
+
+
+def test_every_problem_of_a_readme_in_one_run(tmp_path: Path, capsys) -> None:
+    lines = OLD_README.read_text(encoding="utf-8").split("\n")
+    for number, old, new in [(44, "| 8             |", "| abc           |"),
+                             (186, "| 2022     |", "| 20x2     |"),
+                             (31, "| ✗                  |", "| maybe              |")]:
+        assert old in lines[number - 1]
+        lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    path = tmp_path / "three-2025-07-15.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert run_import(path, tmp_path / "out") == 2
+    assert capsys.readouterr().err == (
+        f"gia-kg: error: {path}:31: column 'Surrogate Data': expected ✔️ or ✗, got 'maybe'\n"
+        f"gia-kg: error: {path}:44: column 'Batch Size': expected an integer or E×B, got 'abc'\n"
+        f"gia-kg: error: {path}:186: column 'Year': expected a year (YYYY) or N/A, got '20x2'\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_reference_lines_merge_when_identical(tmp_path: Path, capsys) -> None:
+    lines = OLD_README.read_text(encoding="utf-8").split("\n")
+    entry = lines[118]
+    assert entry.startswith("[14] Gradient Obfuscation")
+    lines.insert(119, entry)  # listed twice, verbatim (as upstream history has it)
+    path = tmp_path / "dup-2025-07-15.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert run_import(path, tmp_path / "o") == 0
+    assert run_import(OLD_README, tmp_path / "clean") == 0
+    for name in ("attacks.ttl", "defenses.ttl", "works.ttl"):
+        assert (tmp_path / "o" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
+    assert "reference [14] is listed twice, identically (also at line 119); merged" in capsys.readouterr().err
+    lines[119] = entry.replace("Gradient Obfuscation", "Gradient Obfuscations")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert run_import(path, tmp_path / "p") == 2
+    assert (f"{path}:120: reference [14] is listed twice with different texts (also at line 119)"
+            in capsys.readouterr().err)
+
+
+def test_inline_html_is_stripped_with_a_note(tmp_path: Path, capsys) -> None:
+    lines = OLD_README.read_text(encoding="utf-8").split("\n")
+    assert "| Basic Optimization   |" in lines[43]
+    lines[43] = lines[43].replace("| Basic Optimization   |", "| Basic Optimization</em> |", 1)
+    path = tmp_path / "html-2025-07-15.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert run_import(path, tmp_path / "o") == 0
+    assert run_import(OLD_README, tmp_path / "clean") == 0
+    assert (tmp_path / "o" / "attacks.ttl").read_bytes() == (tmp_path / "clean" / "attacks.ttl").read_bytes()
+    assert f"{path}:44: column 'Technique': removed inline HTML </em>" in capsys.readouterr().err

@@ -26,15 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "tests" / "fixtures" / "sok" / "sok_gias_fl-README-2025-07-15.md"
 STRACE = shutil.which("strace")
 INFERRED = b"# inferred.ttl: not written by import-sok, kept across imports\n"
-ALL = sorted([*FILES, "inferred.ttl"])
+ALL = sorted([*FILES, "inferred.ttl", "registry.tsv"])
 
 needs_strace = pytest.mark.skipif(STRACE is None, reason="strace is not installed (apt-get install strace)")
 
 
 def _env(cache: Path) -> dict[str, str]:
-    # no .pyc writes: their renames would be counted by the injected kills
+    # no .pyc writes: their renames would be counted by the injected kills; no Java on PATH, so
+    # the import keeps inferred.ttl instead of reasoning (whose own writes would be counted too)
     return {**os.environ, "PYTHONPATH": str(ROOT), "GIA_KG_CACHE": str(cache),
-            "PYTHONDONTWRITEBYTECODE": "1"}
+            "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/nonexistent"}
 
 
 def _cmd(target: Path, version: str) -> list[str]:

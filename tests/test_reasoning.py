@@ -71,10 +71,17 @@ def test_order_follows_the_capabilities_not_a_hand_written_order(tmp_path: Path)
     assert edited != text
     (folder / "threat-models.ttl").write_text(edited)
     graph = reasoning._threat_model_graph(folder)
-    strict = _letters(reasoning.classify(graph, reasoning._adversary_classes(graph)))
+    strict, equivalent = reasoning.classify_order(graph, reasoning._adversary_classes(graph))
+    strict = _letters(strict)
     assert ("G", "D") not in strict
     assert ("G", "F") not in strict and ("F", "G") not in strict
     assert ("H", "G") in strict and ("G", "C") in strict
+    # the equivalence is kept (not dropped), and G inherits F's place: H > F, G > C, nothing more
+    assert _letters(equivalent) == {("F", "G"), ("G", "F")}
+    assert {b for a, b in strict if a == "G"} == {"A", "B", "C"}
+    assert {(TM + "G", TM + "C"), (TM + "F", TM + "C")} <= reasoning.covering(
+        {(TM + a, TM + b) for a, b in strict}
+    )
 
 
 def test_committed_inferred_file_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
