@@ -223,16 +223,19 @@ def _rename_exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process of that id exists (a leftover of a live process may be in use)."""
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that id exists (a leftover of a live process may be in use).
+
+    When unsure (another user's process, an unexpected error) the answer is yes: keep the leftover.
+    """
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
-    except PermissionError:
+    except OSError:  # PermissionError: alive, another user's
         return True
-    except OverflowError:
-        return False
     return True
 
 
@@ -287,11 +290,11 @@ def recover_leftovers(target: Path) -> None:
     for entry in names:
         match = _LEFTOVER.match(entry)
         if match is not None:
-            if not _pid_alive(int(match["pid"])):
+            if not pid_alive(int(match["pid"])):
                 found.append((parent / entry, match["name"], match["kind"]))
             continue
         match = _LEGACY_OLD.match(entry)
-        if match is not None and match["name"] == target.name and not _pid_alive(int(match["pid"])):
+        if match is not None and match["name"] == target.name and not pid_alive(int(match["pid"])):
             legacy.append(parent / entry)
     if not os.path.lexists(target):
         olds = [p for p, name, kind in found if name == target.name and kind == "old"]

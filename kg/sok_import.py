@@ -579,11 +579,9 @@ class _Builder:
                 self._algorithm(file, attack, row["algorithm"])
                 self._resolution(file, attack, row["resolution"])
                 batch = row["batch"]
-                pair = _PAIR.match(batch.text)
+                pair = _pair(batch, self.path, "expected E×B of positive integers")
                 if pair:
-                    wanted = "expected E×B of positive integers"
-                    epochs = _positive(batch, self.path, pair.group(1), wanted)
-                    size = _positive(batch, self.path, pair.group(2), wanted)
+                    epochs, size = pair
                     self.add(file, (attack, GIA.localIterations, Literal(epochs)),
                              (attack, GIA.batchSize, Literal(size)))
                 elif _INTEGER.fullmatch(batch.text):
@@ -660,11 +658,9 @@ class _Builder:
 
         from kg.namespaces import GIA
 
-        pair = _PAIR.match(cell.text)
+        pair = _pair(cell, self.path, "expected WIDTH×HEIGHT of positive integers")
         if pair:
-            wanted = "expected WIDTH×HEIGHT of positive integers"
-            width = _positive(cell, self.path, pair.group(1), wanted)
-            height = _positive(cell, self.path, pair.group(2), wanted)
+            width, height = pair
             self.add(file, (attack, GIA.imageWidth, Literal(width)),
                      (attack, GIA.imageHeight, Literal(height)))
         elif cell.text in self.vocab.resolutions:
@@ -849,6 +845,14 @@ class _Builder:
         if self.problems:
             raise InputErrors(self.problems)
         return self.graphs
+
+
+def _pair(cell: Cell, path: str, wanted: str) -> tuple[int, int] | None:
+    """``64×64`` / ``10×5`` as two positive integers; None when the cell is not of that form."""
+    match = _PAIR.match(cell.text)
+    if match is None:
+        return None
+    return _positive(cell, path, match.group(1), wanted), _positive(cell, path, match.group(2), wanted)
 
 
 class _AlreadyReported(Exception):

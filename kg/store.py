@@ -399,22 +399,10 @@ def _build(home: Path, target: Path, files: list[Path], fp: str) -> int:
     return triples
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OSError:
-        return True  # unsure: keep the folder
-    return True
-
-
 def _abandoned_build(entry: Path, now: float) -> bool:
     """Whether ``entry`` is a build (or removal) folder of ours whose process is gone."""
+    from kg.fileio import pid_alive  # lazily: kg.fileio loads ctypes, not needed to query
+
     match = _BUILD_NAME.fullmatch(entry.name)
     legacy = match is None and _LEGACY_BUILD_NAME.fullmatch(entry.name) is not None
     if match is None and not legacy:
@@ -431,7 +419,7 @@ def _abandoned_build(entry: Path, now: float) -> bool:
     pid = int(match.group(1) or match.group(2))
     if pid == os.getpid():
         return False
-    return not _pid_alive(pid) or age > _PID_REUSED_AFTER
+    return not pid_alive(pid) or age > _PID_REUSED_AFTER
 
 
 def _sweep_builds(home: Path) -> None:
