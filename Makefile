@@ -27,6 +27,9 @@ demo: $(STAMP) ## set up .venv, install, answer the flagship questions
 	@echo
 	@echo "== Attacks feasible for a threat-model-D adversary (surrogate data, no manipulation)"
 	@$(BIN)/gia-kg query attacks-feasible -p threat_model=D
+	@echo
+	@echo "gia-kg is installed in $(VENV): run 'source $(VENV)/bin/activate' to put gia-kg on your PATH,"
+	@echo "or call $(BIN)/gia-kg directly. Start with: gia-kg --help, gia-kg queries, gia-kg query NAME --help"
 
 test: $(STAMP) ## set up .venv if needed, then lint and run the test suite
 	$(BIN)/ruff check .
@@ -43,8 +46,11 @@ check: lint ## lint + reasoning freshness + SHACL validation + audit
 reason: $(STAMP) ## re-run HermiT and rewrite kg/data/inferred.ttl
 	$(BIN)/gia-kg reason
 
-import: $(STAMP) ## re-import kg/data (stable IRIs from kg/data/registry.tsv) from upstream HEAD in ../shared/sok
-	$(BIN)/gia-kg import-sok ../shared/sok/sok_gias_fl-README-2025-09-02.md -o kg/data
+# The SoK releases are kept in the repository (tests/fixtures/sok, GPL-3.0); SOK=path picks another.
+SOK ?= tests/fixtures/sok/sok_gias_fl-README-2025-09-02.md
+
+import: $(STAMP) ## re-import kg/data (stable IRIs from kg/data/registry.tsv) from the SoK README $(SOK)
+	$(BIN)/gia-kg import-sok $(SOK) -o kg/data
 
 bench: $(STAMP) ## run the benchmarks (minutes) and rewrite benchmarks/results.md
 	$(BIN)/python benchmarks/run.py

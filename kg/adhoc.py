@@ -24,7 +24,15 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import sandbox
-from kg.engine import DEFAULT_MAX_MEMORY, has_order_by, open_dataset, syntax_message, table_of, too_many_rows
+from kg.engine import (
+    DEFAULT_MAX_MEMORY,
+    ResultTable,
+    has_order_by,
+    open_dataset,
+    syntax_message,
+    table_of,
+    too_many_rows,
+)
 from kg.errors import QueryError, UsageError
 from kg.namespaces import SPARQL_PREFIXES
 
@@ -66,49 +74,100 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _evaluate(store: ox.Store, text: str, fmt: str | None, max_rows: int) -> str:
-    """Run and format one query (in the sandboxed child)."""
-    from kg import results
+def _form_format(fmt: str | None, output: str | None, form: str) -> str:
+    """The format for a result of ``form`` (table, boolean, graph): --format, -o's extension, default."""
+    from kg import formats
 
+    if form == "graph":
+        if fmt is not None and formats.canonical(fmt) in formats.TABLE and \
+                formats.canonical(fmt) not in formats.GRAPH:
+            raise UsageError(f"--format {fmt}: a CONSTRUCT or DESCRIBE query gives "
+                             f"{', '.join(formats.GRAPH)}")
+        return formats.resolve(fmt, output, formats.GRAPH, "ttl", kind="graph")
+    if fmt is not None and formats.canonical(fmt) in formats.GRAPH and \
+            formats.canonical(fmt) not in formats.TABLE:
+        what = "an ASK" if form == "boolean" else "a SELECT"
+        raise UsageError(f"--format {fmt}: {what} query gives {', '.join(formats.TABLE)}")
+    return formats.resolve(fmt, output, formats.TABLE, "text")
+
+
+def _run(store: ox.Store, text: str, max_rows: int) -> ResultTable | bool | list[ox.Triple]:
+    """Run one query (in the sandboxed child): a table, a boolean or triples, within ``max_rows``."""
     try:
         result = store.query(text, prefixes=SPARQL_PREFIXES)
         if isinstance(result, ox.QueryBoolean):
-            return results.format_boolean(bool(result), fmt or "table")
+            return bool(result)
         if isinstance(result, ox.QuerySolutions):
-            table = table_of(result, has_order_by(text), limit=max_rows)
-            if fmt in results.GRAPH_FORMATS:
-                raise UsageError(f"--format {fmt}: a SELECT query gives {', '.join(results.TABLE_FORMATS)}")
-            return results.format_table(table, fmt or "table")
+            return table_of(result, has_order_by(text), limit=max_rows)
         triples = []
         for triple in result:
             if len(triples) >= max_rows:
                 raise too_many_rows(max_rows)
             triples.append(triple)
-        if fmt is not None and fmt not in results.GRAPH_FORMATS:
-            raise UsageError(
-                f"--format {fmt}: a CONSTRUCT or DESCRIBE query gives {', '.join(results.GRAPH_FORMATS)}")
-        return results.format_triples(triples, fmt or "turtle")
+        return triples
     except SyntaxError as exc:
         if _is_update(text):
             raise QueryError(UPDATE_REFUSED) from None
-        raise QueryError(syntax_message(str(exc.args[0] if exc.args else exc))) from None
+        message = str(exc.args[0] if exc.args else exc)
+        raise QueryError(unknown_prefix_message(text) or syntax_message(message)) from None
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
         if sandbox.network_was_blocked(str(exc)):
             raise QueryError(SERVICE_REFUSED) from None
         raise QueryError(f"SPARQL evaluation failed: {exc}".splitlines()[0]) from None
 
 
+def _format(result: ResultTable | bool | list[ox.Triple], fmt: str | None, output: str | None,
+            terminal: object = None) -> str:
+    """The text of a result in the format asked for (in the sandboxed child, within its limits)."""
+    from kg import results
+
+    if isinstance(result, bool):
+        return results.format_boolean(result, _form_format(fmt, output, "boolean"))
+    if isinstance(result, ResultTable):
+        chosen = _form_format(fmt, output, "table")
+        if terminal is not None and chosen == "text":
+            return results.format_table(result, chosen, terminal=terminal)
+        return results.format_table(result, chosen)
+    return results.format_triples(result, _form_format(fmt, output, "graph"))
+
+
+#: A prefixed name outside strings, IRIs and comments (which kg.engine's _NOT_CODE blanks out).
+_PNAME = re.compile(r"(?<![\w?$:.\-@^])([A-Za-z][\w\-.]*?)?:(?=[\w%\\])")
+_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w\-.]*)?:", re.IGNORECASE)
+
+
+def unknown_prefix_message(text: str) -> str | None:
+    """``unknown prefix 'foo:' at line L, column C; predeclared: ...`` when the text uses one.
+
+    Only words the error of a query that already failed (Oxigraph's own message is a parser dump).
+    """
+    from kg.engine import _NOT_CODE
+
+    code = _NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    declared = {m.group(1) or "" for m in _PREFIX_DECL.finditer(code)} | set(SPARQL_PREFIXES)
+    for match in _PNAME.finditer(code):
+        prefix = match.group(1) or ""
+        if prefix.upper() in {"PREFIX", "BASE"} or prefix in declared:
+            continue
+        line = code.count("\n", 0, match.start()) + 1
+        column = match.start() - (code.rfind("\n", 0, match.start()) + 1) + 1
+        return (f"SPARQL syntax error at line {line}, column {column}: unknown prefix "
+                f"'{prefix}:'; predeclared prefixes: {', '.join(sorted(SPARQL_PREFIXES))} "
+                f"(declare others with PREFIX {prefix or 'ex'}: <...>)")
+    return None
+
+
 _COMMENT = re.compile(r"#[^\n]*")
 
 
-def answer(kg_dir: str | Path | None, text: str, fmt: str | None = None, limits: Limits = Limits()) -> str:
-    """The formatted answer of one read-only query over the graph (see the module docstring)."""
+def _sandboxed(kg_dir: str | Path | None, text: str, limits: Limits, work) -> bytes:
+    """Run ``work(store)`` in the sandbox within ``limits`` (see the module docstring)."""
     limits.check()
     if not _COMMENT.sub("", text).strip():  # only for a clearer message; Oxigraph would refuse it too
         raise QueryError("the SPARQL query is empty")
     store = open_dataset(kg_dir).store
-    out = sandbox.run(
-        lambda: _evaluate(store, text, fmt, limits.max_rows).encode("utf-8"),
+    return sandbox.run(
+        lambda: work(store),
         timeout=limits.timeout,
         max_memory=limits.max_memory_mb << 20,
         timeout_message=f"query stopped after the --timeout of {limits.timeout:g} seconds "
@@ -116,4 +175,48 @@ def answer(kg_dir: str | Path | None, text: str, fmt: str | None = None, limits:
         memory_message=f"the query needed more than the --max-memory of {limits.max_memory_mb} MB "
         "(raise --max-memory, or make the query more selective)",
     )
-    return out.decode("utf-8")
+
+
+def answer(
+    kg_dir: str | Path | None,
+    text: str,
+    fmt: str | None = None,
+    limits: Limits = Limits(),
+    *,
+    output: str | None = None,
+    terminal: object = None,
+) -> str:
+    """The formatted answer of one read-only query over the graph (see the module docstring).
+
+    ``fmt`` None picks by ``output``'s extension, else text for tables and Turtle for graphs.
+    """
+    return _sandboxed(kg_dir, text, limits, lambda store: _format(
+        _run(store, text, limits.max_rows), fmt, output, terminal).encode("utf-8")).decode("utf-8")
+
+
+def evaluate(
+    kg_dir: str | Path | None, text: str, limits: Limits = Limits()
+) -> ResultTable | bool | list[ox.Triple]:
+    """The result of one read-only query as data: a ResultTable, a bool (ASK) or sorted triples.
+
+    Same sandbox and limits as ``answer``; the child hands the result back as SPARQL JSON results
+    (or N-Triples), parsed again here.
+    """
+    def work(store: ox.Store) -> bytes:
+        result = _run(store, text, limits.max_rows)
+        if isinstance(result, bool):
+            return b"B1" if result else b"B0"
+        if isinstance(result, ResultTable):
+            from kg.results import to_json
+
+            return (b"O" if result.ordered else b"R") + to_json(result).encode("utf-8")
+        return b"T" + "".join(f"{t} .\n" for t in result).encode("utf-8")
+
+    data = _sandboxed(kg_dir, text, limits, work)
+    kind, payload = data[:1], data[1:]
+    if kind == b"B":
+        return payload == b"1"
+    if kind == b"T":
+        return sorted((q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)), key=str)
+    solutions = ox.parse_query_results(payload, format=ox.QueryResultsFormat.JSON)
+    return table_of(solutions, kind == b"O")

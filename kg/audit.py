@@ -22,8 +22,8 @@ AUDIT_QUERIES = QUERIES_DIR / "audit"
 #: The columns every check returns; ``finding`` (the check's name) is added in front.
 CHECK_COLUMNS = ["ref", "label", "evidence"]
 COLUMNS = ["finding", *CHECK_COLUMNS]
-#: --format values → kg.results.format_table formats.
-FORMATS = {"text": "table", "csv": "csv", "json": "json"}
+#: --format values (kg.formats names) → kg.results.format_table formats.
+FORMATS = {"text": "text", "csv": "csv", "tsv": "tsv", "json": "json", "xml": "xml", "md": "md"}
 
 _PROBLEM = re.compile(r"^#\s*\*\*Problem:\*\*\s*(.+)$", re.MULTILINE)
 _SOLUTION = re.compile(r"^#\s*\*\*Solution:\*\*\s*(.+)$", re.MULTILINE)
@@ -66,13 +66,18 @@ def audit(
     return ResultTable(list(COLUMNS), rows, ordered=True)
 
 
-def render(table: ResultTable, fmt: str = "text") -> str:
-    """Findings as an aligned table with a count (text), SPARQL CSV results, or SPARQL JSON."""
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+def render(table: ResultTable, fmt: str = "text", *, terminal: object = None) -> str:
+    """Findings as an aligned table with a count (text), Markdown, or SPARQL CSV/TSV/JSON/XML."""
+    from kg.formats import canonical
     from kg.results import format_table
 
-    text = format_table(table, FORMATS[fmt])
+    fmt = canonical(fmt) or fmt
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if terminal is not None and fmt == "text":
+        text = format_table(table, FORMATS[fmt], terminal=terminal)
+    else:
+        text = format_table(table, FORMATS[fmt])
     if fmt == "text":
         counts: dict[str, int] = {}
         for name in table.column("finding"):

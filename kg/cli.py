@@ -16,6 +16,20 @@ from kg.errors import GiaKgError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
 KG_HELP = "folder of instance data (*.ttl); default: the data shipped in the package"
+OUTPUT_HELP = ("write to FILE (atomically: nothing half-written) instead of standard output; "
+               "without --format, FILE's extension picks the format")
+
+#: --format choices and default of each command that prints results (kg.formats names).
+FORMAT_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "order": (("text", "csv", "dot"), "text"),
+    "validate": (("text", "ttl", "json"), "text"),
+    "assess": (("text", "json", "md", "csv", "tsv"), "text"),
+    "audit": (("text", "csv", "tsv", "json", "xml", "md"), "text"),
+    "queries": (("text", "json"), "text"),
+    "query": (("text", "csv", "tsv", "json", "xml", "md"), "text"),
+    "export": (("ttl", "nt", "jsonld", "xml", "trig", "nq"), "ttl"),
+    "diff": (("text", "json", "md"), "text"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,20 +52,40 @@ def _write(text: str, output: str | None = None) -> None:
     write_atomic(Path(output), text)
 
 
+def _format(args: argparse.Namespace, kind: str = "table") -> str:
+    """The command's output format: --format (name or alias), else -o's extension, else default."""
+    from kg import formats
+
+    choices, default = FORMAT_CHOICES[args.command]
+    return formats.resolve(args.format, getattr(args, "output", None), choices, default, kind)
+
+
+def _terminal(args: argparse.Namespace) -> object | None:
+    """How to fit and colour human output for stdout's terminal; None when writing a file."""
+    if getattr(args, "output", None) is not None:
+        return None
+    from kg import terminal
+
+    return terminal.detect(sys.stdout, args.color)
+
+
 # ---------------------------------------------------------------- foundation: reason, order
 
 
 def _cmd_reason(args: argparse.Namespace) -> int:
     from kg import reasoning
+    from kg.progress import step
 
     if args.check:
-        diff = reasoning.check(args.kg)
+        with step("running HermiT (Java) to compare with inferred.ttl"):
+            diff = reasoning.check(args.kg)
         if diff:
             sys.stderr.write(diff)
             return 1
         print(f"{reasoning.inferred_path(args.kg)}: up to date")
         return 0
-    path = reasoning.materialize(args.kg)
+    with step("running HermiT (Java) over the threat-model classes"):
+        path = reasoning.materialize(args.kg)
     print(f"wrote {path}")
     return 0
 
@@ -59,7 +93,7 @@ def _cmd_reason(args: argparse.Namespace) -> int:
 def _cmd_order(args: argparse.Namespace) -> int:
     from kg import order
 
-    _write(order.render(args.kg, fmt=args.format, full=args.all))
+    _write(order.render(args.kg, fmt=_format(args), full=args.all), args.output)
     return 0
 
 
@@ -67,10 +101,13 @@ def _cmd_order(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from kg import validation
+    from kg.api import KnowledgeGraph
+    from kg.progress import step
 
-    result = validation.validate(args.kg, extra=args.data)
-    _write(validation.render(result, args.format))
+    fmt = _format(args)
+    with step("validating with pySHACL"):
+        result = KnowledgeGraph(args.kg).validate(args.data)
+    _write(result.format(fmt), args.output)
     return 0 if result.conforms else 1
 
 
@@ -79,18 +116,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_assess(args: argparse.Namespace) -> int:
     from kg import assess
+    from kg.api import KnowledgeGraph
 
-    result = assess.assess(
-        args.kg, capabilities=args.capabilities, threat_model=args.threat_model
-    )
-    _write(assess.render(result, args.format))
+    fmt = _format(args)
+    capabilities = None if args.capabilities is None else args.capabilities.split(",")
+    result = KnowledgeGraph(args.kg).assess(capabilities=capabilities,
+                                            threat_model=args.threat_model)
+    terminal = _terminal(args) if fmt == "text" else None
+    _write(assess.render(result, fmt, terminal=terminal), args.output)
     return 0  # "no SoK threat model applies" is a valid answer, not an error
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from kg import audit
+    from kg.api import KnowledgeGraph
 
-    _write(audit.render(audit.audit(args.kg), args.format))
+    fmt = _format(args)
+    findings = KnowledgeGraph(args.kg).audit()
+    _write(audit.render(findings.table, fmt, terminal=_terminal(args)), args.output)
     return 0  # findings are information for maintainers
 
 
@@ -101,16 +144,48 @@ def _cmd_queries(args: argparse.Namespace) -> int:
     from kg import queries
     from kg.engine import open_dataset
 
+    fmt = _format(args)
     vocab = queries.vocabulary(open_dataset(args.kg))  # letters and levels as the graph has them
-    _write(queries.render_catalog(queries.load_catalog(), vocab))
+    catalog = queries.load_catalog()
+    if fmt == "json":
+        _write(queries.catalog_json(catalog, vocab), args.output)
+    else:
+        _write(queries.render_catalog(catalog, vocab), args.output)
     return 0
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
     from kg import queries, results
+    from kg.api import KnowledgeGraph
 
-    table = queries.run_saved(args.name, queries.parse_assignments(args.param), kg_dir=args.kg)
-    _write(results.format_table(table, args.format))
+    if args.help or args.name is None:
+        return _query_help(args)
+    fmt = _format(args)
+    values = queries.parse_assignments(args.param)
+    table = KnowledgeGraph(args.kg).query(args.name, **values).table
+    term = _terminal(args) if fmt == "text" else None
+    text = (results.format_table(table, fmt, terminal=term) if term is not None
+            else results.format_table(table, fmt))
+    if fmt == "text" and not table.rows:
+        note = queries.empty_meaning(queries.get_query(args.name), values)
+        text += f"{note}\n" if note else ""
+    _write(text, args.output)
+    return 0
+
+
+def _query_help(args: argparse.Namespace) -> int:
+    """``gia-kg query NAME --help``: that saved query's own help; without NAME, the command's."""
+    from kg import queries
+    from kg.engine import open_dataset
+
+    if args.name is None:
+        if not args.help:
+            raise UsageError("query: give the NAME of a saved query (see 'gia-kg queries')")
+        _write(_PARSERS["query"].format_help())
+        return 0
+    saved = queries.get_query(args.name)
+    vocab = queries.vocabulary(open_dataset(args.kg)) if saved.params else None
+    _write(queries.render_help(saved, vocab))
     return 0
 
 
@@ -144,15 +219,35 @@ def _cmd_sparql(args: argparse.Namespace) -> int:
     elif args.query == "-":
         text = _read_stdin("sparql -")
     else:
-        text = args.query
-    _write(adhoc.answer(args.kg, text, args.format, limits))
+        text = _query_text(args.query)
+    term = _terminal(args)
+    _write(adhoc.answer(args.kg, text, args.format, limits, output=args.output, terminal=term),
+           args.output)
     return 0
+
+
+_QUERY_FILE_SUFFIXES = (".rq", ".sparql", ".txt")
+
+
+def _query_text(argument: str) -> str:
+    """The QUERY argument, unless it is a file name (then say to use -f)."""
+    import os
+
+    looks_like_name = argument.strip() == argument and not any(c in argument for c in " {}\n")
+    if looks_like_name and os.path.isfile(argument):
+        raise UsageError(f"sparql: {argument!r} is a file, not query text; to run the query it "
+                         f"holds, use: gia-kg sparql -f {argument}")
+    if looks_like_name and argument.lower().endswith(_QUERY_FILE_SUFFIXES):
+        raise UsageError(f"sparql: {argument!r} is neither query text nor an existing file "
+                         "(give the query text, -f FILE, or - for standard input)")
+    return argument
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from kg import export
 
-    _write(export.export(args.kg, args.format, inferred=args.inferred), args.output)
+    fmt = _format(args, kind="graph")
+    _write(export.export(args.kg, fmt, inferred=args.inferred), args.output)
     return 0
 
 
@@ -162,8 +257,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_import_sok(args: argparse.Namespace) -> int:
     from kg import sok_import
     from kg.loading import inferred_problem
+    from kg.progress import step
 
-    result = sok_import.import_sok(args.readme, args.output, args.source_version)
+    with step(f"importing {args.readme} (parse, check, SHACL, HermiT)"):
+        result = sok_import.import_sok(args.readme, args.output, args.source_version)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     state = "reasoned, ready to query" if result.reasoned else "not reasoned"
     print(f"wrote {args.output} (SoK {result.version}): {counts}; {state}")
@@ -179,14 +276,15 @@ def _cmd_import_sok(args: argparse.Namespace) -> int:
 def _cmd_tables(args: argparse.Namespace) -> int:
     from kg import sok_render
 
-    _write(sok_render.render(args.kg, with_references=not args.no_references))
+    _write(sok_render.render(args.kg, with_references=not args.no_references), args.output)
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from kg import diff
 
-    _write(diff.render(diff.diff(args.old, args.new), args.format))
+    fmt = _format(args)
+    _write(diff.render(diff.diff(args.old, args.new), fmt), args.output)
     return 0  # differences are the answer, not a failure
 
 
@@ -195,18 +293,60 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from kg import engine, store
+    from kg.progress import step
 
-    info = store.ensure(engine.dataset_files(args.kg), force=args.force)
+    files = engine.dataset_files(args.kg)
+    with step("building the query store"):
+        info = store.ensure(files, force=args.force)
     state = "built" if info.built else "up to date"
     print(f"{info.path}: {state}, {info.triples} triples")
+    if args.prune:
+        removed = store.prune(files)
+        print(f"pruned {len(removed)} other store{'s' if len(removed) != 1 else ''} from "
+              f"{store.cache_root()}")
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from kg import store
+
+    if args.action == "clean":
+        removed = store.clean()
+        print(f"removed {len(removed)} folder{'s' if len(removed) != 1 else ''} (stores and "
+              f"abandoned builds) from {store.cache_root()}")
+        return 0
+    entries = store.cache_entries()
+    _write(store.render_entries(entries) if entries else f"{store.cache_root()}: no stores\n")
     return 0
 
 
 # ---------------------------------------------------------------- parser
 
 
+#: The sub-command parsers, by name (``query NAME --help`` prints its parser's help itself).
+_PARSERS: dict[str, argparse.ArgumentParser] = {}
+
+#: Commands that read no graph: ``--kg`` is refused for them instead of being ignored.
+NO_GRAPH = {"import-sok", "diff", "cache"}
+
+
+def _add_format(p: argparse.ArgumentParser, command: str, extra: str = "") -> None:
+    from kg import formats
+
+    choices, default = FORMAT_CHOICES[command]
+    p.add_argument("--format", metavar="FORMAT",
+                   help=f"{formats.describe(choices, default)}{extra}; without --format, "
+                   "-o FILE's extension picks it")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+
+
 def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     """The argument parser; ``commands`` is filled with one handler per sub-command."""
+    from kg.namespaces import SPARQL_PREFIXES
+
     parser = _Parser(
         prog="gia-kg",
         description="Query, validate and reason over the knowledge graph of gradient inversion "
@@ -215,13 +355,25 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gia-kg {__version__}")
     parser.add_argument("--kg", metavar="DIR", help=KG_HELP)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines on stderr for long steps")
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                        help="colour effectiveness levels: auto (default: on a terminal, unless "
+                        "NO_COLOR is set), always, never")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Handler, help_: str, **kwargs: object) -> argparse.ArgumentParser:
         commands[name] = handler
-        command = sub.add_parser(name, help=help_, description=help_)
-        # `gia-kg CMD --kg DIR` works as well as `gia-kg --kg DIR CMD`.
-        command.add_argument("--kg", metavar="DIR", default=argparse.SUPPRESS, help=KG_HELP)
+        command = sub.add_parser(name, help=help_, description=help_, **kwargs)
+        _PARSERS[name] = command
+        # `gia-kg CMD --kg DIR` works as well as `gia-kg --kg DIR CMD` (where CMD reads a graph).
+        # Where CMD reads none, --kg is still parsed, so that main can refuse it by name.
+        command.add_argument("--kg", metavar="DIR", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS if name in NO_GRAPH else KG_HELP)
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help="no progress lines on stderr")
+        command.add_argument("--color", choices=["auto", "always", "never"],
+                             default=argparse.SUPPRESS, help="colour levels (default auto)")
         return command
 
     p = add(
@@ -236,8 +388,9 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     )
 
     p = add("order", _cmd_order, "print the reasoned threat-model order (Hasse diagram)")
-    p.add_argument("--format", choices=["text", "csv", "dot"], default="text")
+    _add_format(p, "order")
     p.add_argument("--all", action="store_true", help="the full strict order, not only Hasse edges")
+    _add_output(p)
 
     p = add(
         "validate",
@@ -252,7 +405,8 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         default=[],
         help="extra Turtle files validated with the graph (e.g. a new paper before merging it)",
     )
-    p.add_argument("--format", choices=["text", "ttl", "json"], default="text")
+    _add_format(p, "validate", " (ttl: the SHACL validation report)")
+    _add_output(p)
 
     p = add(
         "assess",
@@ -268,35 +422,46 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "surrogate-data, client-data-distribution, active-manipulation, client-selection",
     )
     who.add_argument("--threat-model", metavar="LETTER", help="an SoK threat model, A-H")
-    p.add_argument("--format", choices=["text", "json", "md"], default="text")
+    _add_format(p, "assess", " (csv/tsv: one row per attack and per defense rating)")
+    _add_output(p)
 
     p = add(
         "audit",
         _cmd_audit,
         "run the SoK consistency checks (queries/audit/*.rq); one finding a row, exit 0",
     )
-    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    _add_format(p, "audit")
+    _add_output(p)
 
     p = add("queries", _cmd_queries, "list the saved queries (queries/*.rq) and their parameters")
+    _add_format(p, "queries")
+    _add_output(p)
 
     p = add(
         "query",
         _cmd_query,
-        "run a saved query; parameters are validated and bound as typed RDF terms",
+        "run a saved query; parameters are validated and bound as typed RDF terms "
+        "('gia-kg query NAME --help' explains one query)",
+        add_help=False,
     )
-    p.add_argument("name", metavar="NAME", help="a saved query (see 'gia-kg queries')")
+    p.add_argument("-h", "--help", action="store_true",
+                   help="show this help, or with NAME that saved query's help, and exit")
+    p.add_argument("name", metavar="NAME", nargs="?", help="a saved query (see 'gia-kg queries')")
     p.add_argument(
         "-p", "--param", action="append", metavar="KEY=VALUE",
         help="a parameter, e.g. -p threat_model=G (repeatable)",
     )
-    p.add_argument("--format", choices=["table", "csv", "tsv", "json", "md"], default="table")
+    _add_format(p, "query")
+    _add_output(p)
 
+    prefixes = ", ".join(sorted(SPARQL_PREFIXES))
     p = add(
         "sparql",
         _cmd_sparql,
         "run a read-only SELECT/ASK/CONSTRUCT/DESCRIBE over the graph (+ inferred triples, "
         "+ ontology) with the project prefixes predeclared, in a sandbox without network access; "
-        "updates and SERVICE are refused; FROM/FROM NAMED name graphs of the local store only",
+        "updates and SERVICE are refused; FROM/FROM NAMED name graphs of the local store only. "
+        f"Predeclared prefixes: {prefixes}",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the query text, or - for stdin")
     p.add_argument("-f", "--file", metavar="FILE", help="read the query from FILE")
@@ -313,19 +478,24 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         help="stop a query that needs more than MB megabytes of memory (default 2048); exits 2",
     )
     p.add_argument(
-        "--format", choices=["table", "csv", "tsv", "json", "md", "turtle", "nt"],
-        help="table (default), csv, tsv, json, md for SELECT/ASK; turtle (default), nt for "
-        "CONSTRUCT/DESCRIBE",
+        "--format", metavar="FORMAT",
+        help="SELECT: text (default), csv, tsv, json, xml, md; ASK: text (default), json, xml "
+        "(the W3C CSV/TSV formats have no ASK form); CONSTRUCT/DESCRIBE: ttl (default), nt, "
+        "jsonld, xml; aliases table=text, turtle=ttl, ntriples=nt; without --format, "
+        "-o FILE's extension picks it",
     )
+    _add_output(p)
 
     p = add(
         "export",
         _cmd_export,
-        "write the whole graph (ontology + instances) as Turtle, N-Triples, JSON-LD or RDF/XML",
+        "write the whole graph (ontology + instances) as Turtle, N-Triples, JSON-LD, RDF/XML, "
+        "or as a dataset (TriG, N-Quads) with a named graph for the ontology, the SoK release "
+        "and the inferred triples",
     )
-    p.add_argument("--format", choices=["ttl", "nt", "jsonld", "xml"], default="ttl")
+    _add_format(p, "export")
     p.add_argument("--inferred", action="store_true", help="include the inferred triples")
-    p.add_argument("-o", "--output", metavar="FILE", help="write atomically to FILE")
+    _add_output(p)
 
     p = add(
         "import-sok",
@@ -349,6 +519,7 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "from the graph",
     )
     p.add_argument("--no-references", action="store_true", help="omit the reference list")
+    _add_output(p)
 
     p = add(
         "diff",
@@ -358,7 +529,8 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     )
     p.add_argument("old", metavar="OLD", help="the earlier release: a README.md or a data folder")
     p.add_argument("new", metavar="NEW", help="the later release: a README.md or a data folder")
-    p.add_argument("--format", choices=["text", "json", "md"], default="text")
+    _add_format(p, "diff")
+    _add_output(p)
 
     p = add(
         "build",
@@ -367,6 +539,17 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "automatically when stale; location: $GIA_KG_CACHE or $XDG_CACHE_HOME/gia-kg)",
     )
     p.add_argument("--force", action="store_true", help="rebuild even if the store is up to date")
+    p.add_argument("--prune", action="store_true",
+                   help="then remove every other store from the cache (other folders, old data)")
+
+    p = add(
+        "cache",
+        _cmd_cache,
+        "the query-store cache: 'list' its stores (data folder, size, last use), 'clean' removes "
+        "them all (they are rebuilt on demand); the last few data folders' stores are kept anyway",
+    )
+    p.add_argument("action", choices=["list", "clean"], metavar="ACTION",
+                   help="list (default) or clean", nargs="?", default="list")
 
     return parser
 
@@ -406,7 +589,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return commands[args.command](args)
+        if args.command in NO_GRAPH and args.kg is not None:
+            raise UsageError(f"{args.command} does not read a graph: --kg is not used here "
+                             f"(see 'gia-kg {args.command} --help')")
+        from kg import progress
+
+        progress.enable(quiet=args.quiet)
+        try:
+            return commands[args.command](args)
+        finally:
+            progress.disable()
     except GiaKgError as exc:
         return _report(exc, exc.exit_code, debug)
     except BrokenPipeError:  # the reader left (`gia-kg export | head`): not an error of ours

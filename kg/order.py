@@ -14,6 +14,18 @@ from kg.paths import QUERIES_DIR
 
 ORDER_QUERIES = QUERIES_DIR / "order"
 STARS = {1: "★☆☆", 2: "★★☆", 3: "★★★"}
+#: What the stars mean, in the words of the SoK README's "Legend for Applicability" under its
+#: threat-model table (whose column is "Real-World Applicability").
+APPLICABILITY = {
+    3: "highly applicable and less detectable",
+    2: "potentially applicable (depends on specific configuration)",
+    1: "less applicable and more detectable",
+}
+#: The legend the text form prints under the threat models, best first.
+STARS_LEGEND = (
+    "Stars: the SoK's Real-World Applicability rating of the threat model",
+    *(f"  {STARS[n]} = {meaning}" for n, meaning in APPLICABILITY.items()),
+)
 
 
 def _select(kg_dir: str | Path | None, name: str) -> list[tuple[str, ...]]:
@@ -89,6 +101,7 @@ def _text(
     width = max(len(name) for _, name, _ in models)
     out = ["Threat models (X > Y: an X adversary can do everything a Y adversary can, and more)"]
     out += [f"  {letter}  {name:<{width}}  {STARS.get(int(s), s)}" for letter, name, s in models]
+    out += STARS_LEGEND
     out.append("Strict order (derived by HermiT):" if full else "Hasse diagram (derived by HermiT):")
     out += [f"  {a} > {b}" for a, b in pairs]
     if same:  # only when there are any: the text for an order without equivalents is unchanged

@@ -27,6 +27,21 @@ never used when they changed. Why each choice:
   removed and rebuilt. Build folders whose process is gone (a killed build, about 30 MB) are
   removed by the next build; only names of our own pattern are ever removed. Each build also
   removes the stores of data folders that no longer exist (temporary copies).
+- Housekeeping: every open stamps the store folder's mtime (``os.utime``, about 2 µs): that is its
+  "last used" time. After a build only the stores of the ``$GIA_KG_CACHE_KEEP`` (default 4) most
+  recently used data folders are kept, the one just built counting as one; a bad value is an
+  InputError naming the variable, like ``GIA_KG_MAX_INPUT_MB``, on every use of the cache (never a
+  silent default). Not removed even then: a data folder's stores while a live process builds in its
+  sub-folder, and a store used within the last minute (``_IN_USE_GRACE``: another process may be
+  between checking it and opening it). ``prune`` and ``clean`` (``gia-kg build --prune``,
+  ``gia-kg cache clean``) remove on request without that grace; ``cache_entries`` lists the cache.
+  Removing a store that a process has open is safe on Linux (measured, pyoxigraph 0.5): a read-only
+  Oxigraph store opens every SST file up front, so after the folder is renamed aside and deleted the
+  open handles keep answering, and the disk space is freed when the last reader closes. A process
+  that checked a store just as it was removed fails to open it (RocksDB reports the missing file)
+  and rebuilds it or loads the graph in memory; it never reads half a store. Folders failing the
+  trust checks are never removed or entered: an untrusted cache root raises CacheRefused, an
+  untrusted data-folder sub-folder or store is skipped.
 - When no cache folder can be written, the graph is loaded in memory (slower, never stale);
   ``GIA_KG_STORE=memory`` asks for that path explicitly.
 
@@ -67,6 +82,11 @@ _ABANDONED_AFTER = 3600
 _PID_REUSED_AFTER = 24 * 3600
 #: Largest meta.json read (bytes); ours are well under 2 KB.
 _META_LIMIT = 1 << 20
+#: How many data folders' stores a build keeps (the one just built included), unless overridden by:
+DEFAULT_KEEP = 4
+KEEP_ENV = "GIA_KG_CACHE_KEEP"
+#: A store used this recently (seconds) is never removed by a build's housekeeping.
+_IN_USE_GRACE = 60
 
 #: Names this module creates, and the only ones it ever removes.
 _STORE_NAME = re.compile(r"store-[0-9a-f]{32}")
@@ -84,6 +104,26 @@ class StoreInfo:
     path: Path
     triples: int
     built: bool
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One store of the cache, as ``gia-kg cache list`` shows it.
+
+    ``data_folder``, ``triples`` are None when the store has no readable ``meta.json``;
+    ``size_bytes`` is the space allocated on disk (what ``du`` counts); ``last_used`` is a POSIX
+    timestamp (the folder's mtime, stamped on every open); ``stale`` is true when the store is not
+    the up-to-date one of its data folder's current files (also when the folder is gone).
+    """
+
+    path: Path
+    data_folder: Path | None
+    inferred: bool
+    triples: int | None
+    size_bytes: int
+    last_used: float
+    folder_exists: bool
+    stale: bool
 
 
 class CacheRefused(InputError):
@@ -136,6 +176,24 @@ def cache_root() -> Path:
     except RuntimeError:  # no $HOME and no password entry
         raise OSError(errno.ENOENT, "no home folder for the store cache (set GIA_KG_CACHE)") from None
     return home / ".cache" / "gia-kg"
+
+
+def keep_count() -> int:
+    """How many data folders' stores a build keeps: ``$GIA_KG_CACHE_KEEP`` or DEFAULT_KEEP.
+
+    A value that is not a whole number of at least 1 is an InputError naming the variable (a typo
+    should not silently keep 4 or delete everything).
+    """
+    raw = os.environ.get(KEEP_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_KEEP
+    text = raw.strip()
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise InputError(
+            f"{KEEP_ENV}={raw!r}: expected a whole number of data folders whose query stores are "
+            f"kept, at least 1 (default {DEFAULT_KEEP})"
+        )
+    return int(text)
 
 
 def store_home(files: list[Path]) -> Path:
@@ -341,21 +399,31 @@ def memory_store(files: list[Path]) -> ox.Store:
 # ---------------------------------------------------------------- building, sweeping, opening
 
 
-def _remove(path: Path) -> None:
-    """Delete a store folder of ours: first renamed aside (atomic), so no reader finds it half deleted."""
+def _remove(path: Path) -> bool:
+    """Delete a store folder of ours: first renamed aside (atomic), so no reader finds it half deleted.
+
+    Whether it was removed: names of other patterns and folders failing the trust checks are not.
+    """
     if not _STORE_NAME.fullmatch(path.name):
-        return
+        return False
     try:
         if _untrusted(os.lstat(path)) is not None:
-            return  # not ours to remove
+            return False  # not ours to remove
     except OSError:
-        return
+        return False
     aside = path.with_name(f"{_BUILDING}gone-{os.getpid()}-{path.name}")
     try:
         os.replace(path, aside)
     except OSError:
-        return
+        return False
     shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+
+def _touch(path: Path) -> None:
+    """Record that a store is used now (its folder's mtime; "last used" for the housekeeping)."""
+    with contextlib.suppress(OSError, NotImplementedError):  # a read-only cache still answers
+        os.utime(path, follow_symlinks=False)
 
 
 def _build(home: Path, target: Path, files: list[Path], fp: str) -> int:
@@ -422,16 +490,19 @@ def _abandoned_build(entry: Path, now: float) -> bool:
     return not pid_alive(pid) or age > _PID_REUSED_AFTER
 
 
-def _sweep_builds(home: Path) -> None:
-    """Remove the build folders in ``home`` whose builder is gone (best effort)."""
+def _sweep_builds(home: Path) -> list[Path]:
+    """Remove the build folders in ``home`` whose builder is gone (best effort); those removed."""
     now = time.time()
     try:
-        entries = list(home.iterdir())
+        entries = sorted(home.iterdir())
     except OSError:
-        return
+        return []
+    removed = []
     for entry in entries:
         if _abandoned_build(entry, now):
             shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 def _sweep(home: Path, keep: Path) -> None:
@@ -496,6 +567,7 @@ def _open_fresh(target: Path, fp: str) -> tuple[ox.Store, dict] | None:
     meta = _read_meta(target)
     if meta is None or meta.get("fingerprint") != fp:
         return None
+    _touch(target)  # before opening: the housekeeping of other processes then sees it in use
     try:
         return ox.Store.read_only(str(target)), meta
     except (OSError, RuntimeError):  # RocksDB reports corruption as RuntimeError
@@ -504,6 +576,7 @@ def _open_fresh(target: Path, fp: str) -> tuple[ox.Store, dict] | None:
 
 def _ensure(files: list[Path], force: bool) -> tuple[StoreInfo, ox.Store | None]:
     """``ensure``, also returning the store when an existing one was opened to check it."""
+    keep = keep_count()  # a bad $GIA_KG_CACHE_KEEP is reported on every use, not only after a build
     fp = fingerprint(files)
     home = _trusted_home(files)
     target = home / f"{_PREFIX}{fp[:32]}"
@@ -517,8 +590,10 @@ def _ensure(files: list[Path], force: bool) -> tuple[StoreInfo, ox.Store | None]
     if os.path.lexists(target):
         _remove(target)
     triples = _build(home, target, files, fp)
+    _touch(target)
     _sweep(home, target)
     _prune_orphans(home.parent)
+    _keep_recent(home.parent, home, keep)
     return StoreInfo(target, triples, built=True), None
 
 
@@ -550,3 +625,258 @@ def open_store(files: list[Path]) -> ox.Store:
         pass
     return memory_store(files)
 
+
+
+# ---------------------------------------------------------------- housekeeping: list, keep, prune, clean
+
+
+def _homes(root: Path) -> list[Path]:
+    """The data-folder sub-folders of the cache that pass the trust checks, sorted by name.
+
+    Empty when there is no cache yet; CacheRefused when the root itself is not this user's; a
+    sub-folder that is not ours (or not a name we make) is skipped, never entered.
+    """
+    try:
+        _check_folder(root)
+        names = sorted(root.iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise InputError(f"cache folder {root}: cannot read it: {exc.strerror or exc}") from None
+    homes = []
+    for home in names:
+        if not _HOME_NAME.fullmatch(home.name):
+            continue
+        try:
+            _check_folder(home)
+        except (OSError, CacheRefused):
+            continue
+        homes.append(home)
+    return homes
+
+
+def _stores_in(home: Path) -> list[tuple[Path, os.stat_result]]:
+    """The store folders of ours in ``home`` (name and trust checked), sorted, with their lstat."""
+    try:
+        names = sorted(home.iterdir())
+    except OSError:
+        return []
+    stores = []
+    for entry in names:
+        if not _STORE_NAME.fullmatch(entry.name):
+            continue
+        try:
+            info = os.lstat(entry)
+        except OSError:
+            continue
+        if _untrusted(info) is None and stat.S_ISDIR(info.st_mode):
+            stores.append((entry, info))
+    return stores
+
+
+def _building(home: Path, now: float) -> bool:
+    """Whether a live process is building a store in ``home`` right now."""
+    try:
+        names = list(home.iterdir())
+    except OSError:
+        return False
+    for entry in names:
+        match = _BUILD_NAME.fullmatch(entry.name)
+        if match is not None and match.group(2) is not None and not _abandoned_build(entry, now):
+            try:
+                if _untrusted(os.lstat(entry)) is None:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def _drop_empty(home: Path) -> None:
+    with contextlib.suppress(OSError):
+        home.rmdir()  # only when empty: a foreign entry keeps it
+
+
+def _keep_recent(root: Path, current: Path, keep: int) -> list[Path]:
+    """Keep the stores of the ``keep`` most recently used data folders (``current`` first); remove
+    the others' stores, except while a live process builds in that folder's sub-folder or a store
+    was used in the last ``_IN_USE_GRACE`` seconds. The removed store folders, sorted.
+    """
+    now = time.time()
+    used = []
+    for home in _homes(root):
+        stores = _stores_in(home)
+        if home != current and stores:
+            last = max(info.st_mtime for _, info in stores)
+            used.append((-last, home.name, home, stores))
+    used.sort(key=lambda item: (item[0], item[1]))
+    removed = []
+    for _, _, home, stores in used[keep - 1 :]:
+        if _building(home, now):
+            continue
+        for path, info in stores:
+            if now - info.st_mtime >= _IN_USE_GRACE and _remove(path):
+                removed.append(path)
+        _drop_empty(home)
+    return sorted(removed)
+
+
+def _disk_usage(path: Path) -> int:
+    """Bytes allocated to a folder and everything in it, as ``du -s -B1`` counts (no links followed)."""
+    total = 0
+    pending = [path]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError):
+            total += _allocated(os.lstat(folder))
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(Path(entry.path))
+                        else:
+                            total += _allocated(entry.stat(follow_symlinks=False))
+    return total
+
+
+def _allocated(info: os.stat_result) -> int:
+    blocks = getattr(info, "st_blocks", None)
+    return info.st_size if blocks is None else blocks * 512
+
+
+def _current_files(sources: list[str]) -> list[Path]:
+    """The files a dataset of the same data folder and variant loads today (the store's key).
+
+    As ``engine.dataset_files``: the files from elsewhere (the ontology) first, then the folder's
+    sorted ``*.ttl``, inferred.ttl only when the store was built with it.
+    """
+    folder = Path(sources[-1]).parent
+    inferred = any(Path(s).name == INFERRED_NAME for s in sources)
+    outside = [Path(s) for s in sources if Path(s).parent != folder]
+    here = sorted(p for p in folder.glob("*.ttl") if inferred or p.name != INFERRED_NAME)
+    return [*outside, *here]
+
+
+def _is_stale(path: Path, meta: dict | None, sources: list[str]) -> bool:
+    """Whether ``ensure`` on the store's data folder today would not use this store."""
+    fp = (meta or {}).get("fingerprint")
+    if not isinstance(fp, str) or path.name != f"{_PREFIX}{fp[:32]}" or not sources:
+        return True
+    try:
+        return fingerprint(_current_files(sources)) != fp
+    except (InputError, OSError):  # a source is gone or unreadable: it would be rebuilt or fail
+        return True
+
+
+def _entry(path: Path, info: os.stat_result) -> CacheEntry | None:
+    """What ``cache_entries`` reports of one store; None when its meta.json is not ours."""
+    try:
+        meta = _read_meta(path)
+    except CacheRefused:
+        return None
+    raw = (meta or {}).get("sources")
+    sources = raw if isinstance(raw, list) and all(isinstance(s, str) for s in raw) else []
+    folder = Path(sources[-1]).parent if sources else None
+    triples = (meta or {}).get("triples")
+    return CacheEntry(
+        path=path,
+        data_folder=folder,
+        inferred=any(Path(s).name == INFERRED_NAME for s in sources),
+        triples=triples if isinstance(triples, int) and not isinstance(triples, bool) else None,
+        size_bytes=_disk_usage(path),
+        last_used=info.st_mtime,
+        folder_exists=folder is not None and folder.is_dir(),
+        stale=_is_stale(path, meta, sources),
+    )
+
+
+def cache_entries() -> list[CacheEntry]:
+    """Every store of the cache (``gia-kg cache list``): most recently used first, then by path.
+
+    Folders and stores failing the trust checks are not listed (nor entered); a cache root that
+    fails them raises CacheRefused; no cache yet is an empty list.
+    """
+    entries = []
+    for home in _homes(cache_root()):
+        for path, info in _stores_in(home):
+            entry = _entry(path, info)
+            if entry is not None:
+                entries.append(entry)
+    return sorted(entries, key=lambda e: (-e.last_used, str(e.path)))
+
+
+def prune(keep_files: list[Path] | None = None) -> list[Path]:
+    """Remove every store but the up-to-date one of ``keep_files`` (all of them without), for
+    ``gia-kg build --prune``; also the build folders of processes that are gone. The removed
+    store folders, sorted. Untrusted folders are left alone (see ``cache_entries``).
+    """
+    keep = None
+    if keep_files:  # None or [] keeps nothing
+        keep = store_home(keep_files) / f"{_PREFIX}{fingerprint(keep_files)[:32]}"
+    removed = []
+    for home in _homes(cache_root()):
+        for path, _ in _stores_in(home):
+            if path != keep and _remove(path):
+                removed.append(path)
+        _sweep_builds(home)
+        _drop_empty(home)
+    return sorted(removed)
+
+
+def clean() -> list[Path]:
+    """Remove every store of the cache and every build folder whose process is gone, for
+    ``gia-kg cache clean``; the removed folders, sorted (stores are rebuilt on demand).
+
+    Only names of this module's patterns in folders passing the trust checks are removed: other
+    files stay (so does the cache root), as do the build folders of live processes.
+    """
+    removed = []
+    for home in _homes(cache_root()):
+        for path, _ in _stores_in(home):
+            if _remove(path):
+                removed.append(path)
+        removed.extend(_sweep_builds(home))
+        _drop_empty(home)
+    return sorted(removed)
+
+
+def _human_size(size: int) -> str:
+    """Bytes in decimal units with one decimal (``1.3 MB``): short, and exact below 1 kB."""
+    if size < 1000:
+        return f"{size} B"
+    value, unit = size / 1000, "kB"
+    for bigger in ("MB", "GB", "TB"):
+        if value < 999.95:  # 999.96 kB would print as "1000.0 kB"
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}"
+
+
+def _state(entry: CacheEntry) -> str:
+    if entry.data_folder is None:
+        return "unreadable"
+    if not entry.folder_exists:
+        return "folder gone"
+    return "stale" if entry.stale else "current"
+
+
+def render_entries(entries: list[CacheEntry]) -> str:
+    """``cache_entries`` as an aligned table, one store a line, in the given order, and a total."""
+    from kg.results import aligned  # lazily: only the cache command prints tables
+
+    headers = ["LAST USED (UTC)", "SIZE", "TRIPLES", "INFERRED", "STATE", "DATA FOLDER", "STORE"]
+    rows = [
+        [
+            time.strftime("%Y-%m-%d %H:%M", time.gmtime(e.last_used)),
+            _human_size(e.size_bytes),
+            "?" if e.triples is None else str(e.triples),
+            "yes" if e.inferred else "no",
+            _state(e),
+            "?" if e.data_folder is None else str(e.data_folder),
+            str(e.path),
+        ]
+        for e in entries
+    ]
+    total = sum(e.size_bytes for e in entries)
+    lines = aligned(headers, rows)
+    lines.append(f"({len(entries)} store{'s' if len(entries) != 1 else ''}, {_human_size(total)})")
+    return "\n".join(lines) + "\n"

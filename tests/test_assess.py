@@ -179,7 +179,8 @@ def test_markdown_report(capsys: pytest.CaptureFixture[str]) -> None:
         (["--threat-model", "Z"], "unknown threat model 'Z'; valid: A, B, C, D, E, F, G, H"),
         (["--threat-model", "A", "--capabilities", "model-updates"], "not allowed with argument"),
         ([], "one of the arguments --capabilities --threat-model is required"),
-        (["--threat-model", "A", "--format", "csv"], "invalid choice: 'csv'"),
+        (["--threat-model", "A", "--format", "dot"],
+         "--format dot: expected one of text, json, md, csv, tsv"),
     ],
 )
 def test_bad_input_is_exit_two(

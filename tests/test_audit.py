@@ -198,5 +198,5 @@ def test_check_with_wrong_columns_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["audit", "--format", "xml"]) == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert main(["audit", "--format", "dot"]) == 2
+    assert "--format dot: expected one of text, csv, tsv, json, xml, md" in capsys.readouterr().err

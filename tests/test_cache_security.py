@@ -22,25 +22,15 @@ import pytest
 from kg import engine, queries, store
 from kg.cli import main
 from kg.errors import InputError
+from tests.conftest import OTHER_UID, as_root
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "kg" / "data"
-OTHER_UID = 12345
 #: attacks-feasible for threat model A on the shipped data: Zhu et al. (2019), Zhao et al. (2020).
 FEASIBLE_AT_A = 2
 #: The shipped data's 36 attacks, all moved to threat model A (the attacker's planted store).
 ALL_ATTACKS = 36
 
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="simulating another user needs chown (root)")
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GIA_KG_CACHE", str(folder))
-    monkeypatch.delenv("GIA_KG_STORE", raising=False)
-    monkeypatch.setattr(store, "_warned", False)  # one warning per process: reset per test
-    return folder
 
 
 @pytest.fixture

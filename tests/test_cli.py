@@ -29,7 +29,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "expected"),
     [
         (["bogus"], "invalid choice: 'bogus'"),
-        (["order", "--format", "svg"], "argument --format: invalid choice: 'svg'"),
+        (["order", "--format", "svg"], "--format svg: expected one of text, csv, dot"),
         (["--kg", "/nonexistent/folder", "order"], "--kg /nonexistent/folder: not a folder"),
         (["order", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     ],

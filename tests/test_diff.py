@@ -351,7 +351,7 @@ def test_file_that_is_not_a_readme(tmp_path: Path) -> None:
     [
         ([], "the following arguments are required: OLD, NEW"),
         (["x"], "the following arguments are required: NEW"),
-        (["a", "b", "--format", "csv"], "argument --format: invalid choice: 'csv'"),
+        (["a", "b", "--format", "csv"], "--format csv: expected one of text, json, md"),
     ],
 )
 def test_usage_errors(argv: list[str], expected: str) -> None:

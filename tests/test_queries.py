@@ -13,12 +13,10 @@ import pytest
 
 from kg import cli, queries
 from kg.errors import InputError
+from tests.conftest import real_data
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "queries"
-DATA = ROOT / "kg" / "data"
-HAVE_DATA = all((DATA / n).is_file() for n in ("attacks.ttl", "defenses.ttl", "inferred.ttl"))
-real_data = pytest.mark.skipif(not HAVE_DATA, reason="kg/data not imported/reasoned yet")
 
 CATALOG = queries.load_catalog()
 REQUIRED = {
@@ -121,10 +119,12 @@ def test_min_level_rejects_values_outside_its_list(capsys: pytest.CaptureFixture
     assert code == 2 and "not one of effective, partial" in err
 
 
-def test_string_parameter_is_bound_not_spliced() -> None:
-    # A value that would change the query if it were pasted into the text matches nothing.
+def test_attack_parameter_is_resolved_not_spliced() -> None:
+    # A value that would change the query if it were pasted into the text names no attack: it is
+    # refused before the query runs (tests/test_query_params.py has the messages).
     hostile = '14") || true || STR("'
-    assert queries.run_saved("defenses-for-attack", {"attack": hostile}, kg_dir=FIXTURE).rows == []
+    with pytest.raises(InputError, match="no attack's label contains"):
+        queries.run_saved("defenses-for-attack", {"attack": hostile}, kg_dir=FIXTURE)
     assert refs(FIXTURE, "defenses-for-attack", attack="14") == {"41"}
 
 

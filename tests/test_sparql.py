@@ -45,7 +45,7 @@ def test_construct_and_describe_give_rdf(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "DESCRIBE tm:H")
     assert code == 0 and "tm:H" in out and 'gia:letter "H"' in out
     code, _, err = run(capsys, "DESCRIBE tm:H", "--format", "csv")
-    assert code == 2 and "a CONSTRUCT or DESCRIBE query gives turtle, nt" in err
+    assert code == 2 and "a CONSTRUCT or DESCRIBE query gives ttl, nt, jsonld, xml" in err
 
 
 def test_query_from_file_and_stdin(

@@ -275,9 +275,9 @@ def test_cli_bad_format_exit_2(capsys) -> None:
 
 
 def test_adding_a_paper_examples_conform(tmp_path: Path, capsys) -> None:
-    """The Turtle of the README's "Adding a paper" (prefixes, attack, defense) validates with the graph."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    doc = readme[readme.index("## Adding a paper"):]
+    """The Turtle of docs/contributing.md's "Adding a paper" (prefixes, attack, defense) validates."""
+    text = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
+    doc = text[text.index("## Adding a paper"):]
     doc = doc[:doc.index("\n## ", 1)]
     blocks = re.findall(r"```turtle\n(.*?)```", doc, re.S)
     assert len(blocks) == 3
