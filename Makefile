@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test check lint reason import bench clean
+.PHONY: help demo test check lint reason import bench clean site
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -30,6 +30,8 @@ demo: $(STAMP) ## set up .venv, install, answer the flagship questions
 	@echo
 	@echo "gia-kg is installed in $(VENV): run 'source $(VENV)/bin/activate' to put gia-kg on your PATH,"
 	@echo "or call $(BIN)/gia-kg directly. Start with: gia-kg --help, gia-kg queries, gia-kg query NAME --help"
+	@echo "See it: gia-kg site -o site, then open site/index.html (offline). Serve it: gia-kg serve"
+	@echo "(SPARQL 1.1 at http://127.0.0.1:7878/sparql, saved queries at /queries)."
 
 test: $(STAMP) ## set up .venv if needed, then lint and run the test suite
 	$(BIN)/ruff check .
@@ -38,10 +40,10 @@ test: $(STAMP) ## set up .venv if needed, then lint and run the test suite
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-check: lint ## lint + reasoning freshness + SHACL validation + audit
+check: lint ## lint + reasoning freshness + SHACL validation + audit (fails on ERROR findings)
 	$(BIN)/gia-kg reason --check
 	$(BIN)/gia-kg validate
-	$(BIN)/gia-kg audit
+	$(BIN)/gia-kg audit --fail-on ERROR
 
 reason: $(STAMP) ## re-run HermiT and rewrite kg/data/inferred.ttl
 	$(BIN)/gia-kg reason
@@ -54,6 +56,16 @@ import: $(STAMP) ## re-import kg/data (stable IRIs from kg/data/registry.tsv) fr
 
 bench: $(STAMP) ## run the benchmarks (minutes) and rewrite benchmarks/results.md
 	$(BIN)/python benchmarks/run.py
+
+# Debian/Ubuntu: apt-get install chromium (headless screenshots; the site itself needs no browser).
+CHROMIUM ?= chromium
+SHOT := $(CHROMIUM) --headless --no-sandbox --hide-scrollbars --window-size=1400,1000
+
+site: $(STAMP) ## render the static site into site/, then screenshot its heatmap and Hasse pages into docs/img/
+	$(BIN)/gia-kg site -o site
+	@command -v $(CHROMIUM) >/dev/null || { echo "no $(CHROMIUM) for the screenshots; open site/index.html"; exit 1; }
+	$(SHOT) --screenshot=docs/img/heatmap.png file://$(CURDIR)/site/coverage.html
+	$(SHOT) --screenshot=docs/img/hasse.png file://$(CURDIR)/site/order.html
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -117,9 +117,9 @@ def _warm(data_dir: Path, catalog: dict, runs: int, timeout: float) -> dict[str,
         params = dict(argv[i + 1].split("=", 1) for i in range(0, len(argv), 2))
         timing = Timing()
         saved = queries.get_query(name)
-        bindings = saved.bindings(params, queries.vocabulary(dataset))
+        text = saved.bind(params, queries.vocabulary(dataset))
         try:  # first run in a child process that is stopped after the timeout
-            dataset.select(saved.text, bindings, timeout=timeout)
+            dataset.select(text, timeout=timeout)
         except QueryError:
             timing.note = f"> {timeout:,.0f} s (stopped)"
             out[name] = timing

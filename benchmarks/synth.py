@@ -31,6 +31,7 @@ MULTIPLIED = ("assessment", "attack", "defense", "ref", "work")
 SUFFIXED = frozenset({
     "http://www.w3.org/2000/01/rdf-schema#label",
     "http://purl.org/dc/terms/title",
+    "http://purl.org/dc/terms/identifier",  # copies must not share work identifiers
     gia_iri("name"),
     gia_iri("citationText"),
 })

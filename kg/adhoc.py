@@ -27,6 +27,7 @@ from kg import sandbox
 from kg.engine import (
     DEFAULT_MAX_MEMORY,
     ResultTable,
+    current_endpoint,
     has_order_by,
     open_dataset,
     syntax_message,
@@ -160,11 +161,32 @@ def unknown_prefix_message(text: str) -> str | None:
 _COMMENT = re.compile(r"#[^\n]*")
 
 
-def _sandboxed(kg_dir: str | Path | None, text: str, limits: Limits, work) -> bytes:
-    """Run ``work(store)`` in the sandbox within ``limits`` (see the module docstring)."""
+def _check(text: str, limits: Limits) -> None:
+    """Limits and an empty text refused before anything runs, locally or at an endpoint."""
     limits.check()
     if not _COMMENT.sub("", text).strip():  # only for a clearer message; Oxigraph would refuse it too
         raise QueryError("the SPARQL query is empty")
+
+
+def _remote(text: str, limits: Limits) -> ResultTable | bool | list[ox.Triple] | None:
+    """With ``--endpoint``: the endpoint's result of the text as is (None without an endpoint).
+
+    The endpoint parses and runs it (an update fails at its query service; SERVICE and FROM are
+    its own business); ``--timeout`` bounds the whole exchange, ``--max-rows`` the rows or
+    triples, ``--max-memory`` the size of the answer. Nothing runs in the local sandbox.
+    """
+    endpoint = current_endpoint()
+    if endpoint is None:
+        return None
+    _check(text, limits)
+    remote = endpoint.with_limits(timeout=limits.timeout, max_bytes=limits.max_memory_mb << 20,
+                                  timeout_option="--timeout", size_option="--max-memory")
+    return remote.run(text, max_rows=limits.max_rows)
+
+
+def _sandboxed(kg_dir: str | Path | None, text: str, limits: Limits, work) -> bytes:
+    """Run ``work(store)`` in the sandbox within ``limits`` (see the module docstring)."""
+    _check(text, limits)
     store = open_dataset(kg_dir).store
     return sandbox.run(
         lambda: work(store),
@@ -189,7 +211,11 @@ def answer(
     """The formatted answer of one read-only query over the graph (see the module docstring).
 
     ``fmt`` None picks by ``output``'s extension, else text for tables and Turtle for graphs.
+    With an endpoint set (``--endpoint``), the endpoint answers instead (see ``_remote``).
     """
+    result = _remote(text, limits)
+    if result is not None:
+        return _format(result, fmt, output, terminal)
     return _sandboxed(kg_dir, text, limits, lambda store: _format(
         _run(store, text, limits.max_rows), fmt, output, terminal).encode("utf-8")).decode("utf-8")
 
@@ -200,8 +226,12 @@ def evaluate(
     """The result of one read-only query as data: a ResultTable, a bool (ASK) or sorted triples.
 
     Same sandbox and limits as ``answer``; the child hands the result back as SPARQL JSON results
-    (or N-Triples), parsed again here.
+    (or N-Triples), parsed again here. With an endpoint set, the endpoint answers instead.
     """
+    result = _remote(text, limits)
+    if result is not None:
+        return result
+
     def work(store: ox.Store) -> bytes:
         result = _run(store, text, limits.max_rows)
         if isinstance(result, bool):

@@ -133,8 +133,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     fmt = _format(args)
     findings = KnowledgeGraph(args.kg).audit()
-    _write(audit.render(findings.table, fmt, terminal=_terminal(args)), args.output)
-    return 0  # findings are information for maintainers
+    severities = audit.profile() if args.fail_on or fmt == "text" else None  # severities by check
+    _write(audit.render(findings.table, fmt, terminal=_terminal(args), severities=severities),
+           args.output)
+    if args.fail_on is None:
+        return 0  # findings are information for maintainers
+    failing = audit.failing(findings.table, args.fail_on, severities or {})
+    if failing:
+        sys.stderr.write(f"gia-kg audit: {len(failing)} finding{'s' if len(failing) != 1 else ''} "
+                         f"at {args.fail_on} or worse (queries/audit/profile.tsv)\n")
+    return 1 if failing else 0
 
 
 # ------------------------------------------------ issue 6: queries, query, sparql, export
@@ -280,6 +288,17 @@ def _cmd_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace) -> int:
+    from kg import site
+    from kg.progress import step
+
+    with step(f"rendering the site into {args.output}"):
+        result = site.build(args.output, args.kg)
+    print(f"wrote {result.path}: {result.pages} pages, {result.files} files; open "
+          f"{result.path / 'index.html'} in a browser (it works offline)")
+    return 0
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from kg import diff
 
@@ -320,6 +339,17 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- issue 14: serve
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg import serve
+
+    settings = serve.Settings(host=args.host, port=args.port, timeout=args.timeout,
+                              max_rows=args.max_rows, workers=args.workers, quiet=args.quiet)
+    return serve.run(args.kg, settings)
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -328,6 +358,8 @@ _PARSERS: dict[str, argparse.ArgumentParser] = {}
 
 #: Commands that read no graph: ``--kg`` is refused for them instead of being ignored.
 NO_GRAPH = {"import-sok", "diff", "cache"}
+#: Commands that can run against a remote SPARQL endpoint (``--endpoint URL``); the others refuse it.
+ENDPOINT_COMMANDS = ("query", "sparql", "assess", "audit", "tables", "order", "queries")
 
 
 def _add_format(p: argparse.ArgumentParser, command: str, extra: str = "") -> None:
@@ -354,6 +386,17 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gia-kg {__version__}")
     parser.add_argument("--kg", metavar="DIR", help=KG_HELP)
+    parser.add_argument(
+        "--endpoint", metavar="URL",
+        help="run against the SPARQL 1.1 query service at URL (e.g. http://127.0.0.1:7878/query) "
+        "holding 'gia-kg export --inferred' instead of the local store: for "
+        f"{', '.join(ENDPOINT_COMMANDS)}; same answers and output",
+    )
+    parser.add_argument(
+        "--endpoint-timeout", type=float, metavar="SECONDS",
+        help="with --endpoint: seconds one request may take, answer included (default 30; "
+        "sparql uses its own --timeout); answers over 256 MB are refused",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress lines on stderr for long steps")
@@ -428,8 +471,12 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     p = add(
         "audit",
         _cmd_audit,
-        "run the SoK consistency checks (queries/audit/*.rq); one finding a row, exit 0",
+        "run the SoK consistency checks (queries/audit/*.rq); one finding a row, exit 0 "
+        "(with --fail-on, 1 when a finding of that severity or worse exists)",
     )
+    p.add_argument("--fail-on", choices=("ERROR", "WARN"), metavar="ERROR|WARN",
+                   help="exit 1 when a finding of this severity or worse exists "
+                   "(severities: queries/audit/profile.tsv); default: exit 0")
     _add_format(p, "audit")
     _add_output(p)
 
@@ -461,7 +508,11 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
         "run a read-only SELECT/ASK/CONSTRUCT/DESCRIBE over the graph (+ inferred triples, "
         "+ ontology) with the project prefixes predeclared, in a sandbox without network access; "
         "updates and SERVICE are refused; FROM/FROM NAMED name graphs of the local store only. "
-        f"Predeclared prefixes: {prefixes}",
+        f"Predeclared prefixes: {prefixes}. With --endpoint URL the text is sent as is (the "
+        "predeclared prefixes it uses are declared on its first line) and the endpoint parses and "
+        "runs it: updates fail at its query service, SERVICE and FROM are its own; --timeout "
+        "bounds the request, --max-rows the rows, --max-memory the size of the answer; nothing "
+        "runs in the local sandbox",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the query text, or - for stdin")
     p.add_argument("-f", "--file", metavar="FILE", help="read the query from FILE")
@@ -522,6 +573,17 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     _add_output(p)
 
     p = add(
+        "site",
+        _cmd_site,
+        "write the graph as a static website that works offline: the coverage heatmap, the "
+        "Hasse diagram, the attack table, one page (and Turtle file) per attack, defense, work "
+        "and threat model, the saved queries' answers, the audit and the ontology",
+    )
+    p.add_argument("-o", "--output", metavar="DIR", required=True,
+                   help="folder to write (new, empty, or an earlier site, which is replaced whole "
+                   "and atomically)")
+
+    p = add(
         "diff",
         _cmd_diff,
         "what changed between two SoK releases, entity by entity (added, removed, changed cells "
@@ -551,6 +613,28 @@ def build_parser(commands: dict[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "clean"], metavar="ACTION",
                    help="list (default) or clean", nargs="?", default="list")
 
+    p = add(
+        "serve",
+        _cmd_serve,
+        "serve the graph over HTTP, read-only: a SPARQL 1.1 endpoint at /sparql, the saved "
+        "queries at /queries/NAME, a query page at /; every query runs in a sandboxed worker "
+        "(no network, time and row limits); updates, SERVICE, LOAD and FROM are refused "
+        "(docs/serve.md)",
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7878, help="TCP port (default 7878; 0 picks a free one)")
+    p.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS",
+        help="stop a query after SECONDS (default 5): parsing, evaluation and formatting",
+    )
+    p.add_argument(
+        "--max-rows", type=int, default=100_000, metavar="N",
+        help="refuse a result of more than N rows or triples (default 100000)",
+    )
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="sandboxed query processes, one query at a time each (default 2)")
+
     return parser
 
 
@@ -578,6 +662,19 @@ def _silence_stdout() -> None:
         pass
 
 
+def _use_endpoint(args: argparse.Namespace) -> None:
+    """``--endpoint URL``: the commands that can use it answer from there (kg.remote)."""
+    if args.command not in ENDPOINT_COMMANDS:
+        raise UsageError(f"{args.command} does not run against a SPARQL endpoint: --endpoint is "
+                         f"for {', '.join(ENDPOINT_COMMANDS)} (see 'gia-kg --help')")
+    if args.kg is not None:
+        raise UsageError("--kg and --endpoint exclude each other: with --endpoint the graph is "
+                         "the endpoint's")
+    from kg import engine
+
+    engine.use_endpoint(args.endpoint, timeout=args.endpoint_timeout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 findings/violations/stale, 2 usage or input)."""
     commands: dict[str, Handler] = {}
@@ -592,6 +689,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in NO_GRAPH and args.kg is not None:
             raise UsageError(f"{args.command} does not read a graph: --kg is not used here "
                              f"(see 'gia-kg {args.command} --help')")
+        if args.endpoint is not None:
+            _use_endpoint(args)
+        elif args.endpoint_timeout is not None:
+            raise UsageError("--endpoint-timeout is for --endpoint URL; give both, or neither")
         from kg import progress
 
         progress.enable(quiet=args.quiet)
@@ -599,6 +700,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands[args.command](args)
         finally:
             progress.disable()
+            if args.endpoint is not None:
+                from kg import engine
+
+                engine.use_endpoint(None)
     except GiaKgError as exc:
         return _report(exc, exc.exit_code, debug)
     except BrokenPipeError:  # the reader left (`gia-kg export | head`): not an error of ours

@@ -173,9 +173,12 @@ def load_graph(
     inferred: bool = True,
     extra: Iterable[str | Path] = (),
 ) -> Graph:
-    """Ontology, instance data, optionally inferred triples and extra files, in one rdflib graph."""
+    """Ontology (with the crosswalk, kg.mappings), instance data, optionally inferred triples and
+    extra files, in one rdflib graph: with ``ontology``, the files of kg.engine.dataset_files."""
+    from kg.mappings import crosswalk_files
+
     graph = new_graph()
-    files = [ONTOLOGY_FILE] if ontology else []
+    files = [ONTOLOGY_FILE, *crosswalk_files()] if ontology else []
     files += instance_files(kg_dir, inferred=inferred)
     files += [Path(p) for p in extra]
     for path in files:

@@ -9,9 +9,14 @@ Each ``.rq`` file holds one SPARQL query with a grlc-style ``#+`` header::
     #+   - min_level: level; values=effective|partial; default=effective
     #+ example: gia-kg query NAME -p covered=G
 
-Parameters are the variables ``?_name``; they are bound as typed RDF terms (pyoxigraph
-``substitutions``), never spliced into the text. Oxigraph only substitutes projected variables,
-so a query also SELECTs (and GROUPs BY) its parameters; the engine leaves them out of the result.
+Parameters follow grlc's (and BASIL's) variable convention, so the same file runs on grlc and on
+any SPARQL 1.1 engine: parameter ``min_level`` of an IRI type (threat_model, level, attack) is the
+variable ``?_minLevel_iri``, an integer ``?_name_integer``, a string ``?_name`` (grlc reads ``_``
+as the start of a suffix, hence camelCase). A value is first validated (vocabulary, type), then
+its RDF term is serialised (N-Triples syntax: an IRI Oxigraph accepted, or an escaped literal)
+and written in place of the variable, outside strings, IRIs and comments, as grlc does. Never the
+user's raw text. Parameters appear only in the WHERE clause, never in SELECT or GROUP BY, and
+each query has an explicit ORDER BY, so every engine gives the same rows in the same order.
 
 The values of a vocabulary type are read from the graph by queries/vocab/<type>.rq. A vocabulary
 query that also projects ``?label`` and ``?kind`` (attack.rq) names things by reference number,
@@ -131,6 +136,15 @@ class Param:
     def required(self) -> bool:
         """A parameter without a default must be given."""
         return self.default is None
+
+    @property
+    def variable(self) -> str:
+        """The SPARQL variable (without ``?``) in grlc's convention: ``_minLevel_iri``."""
+        head, *rest = self.name.split("_")
+        camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+        suffix = "_iri" if self.type in VOCABULARY_TYPES else (
+            "_integer" if self.type == "integer" else "")
+        return f"_{camel}{suffix}"
 
     def choices(self, vocab: Vocabulary | None = None) -> tuple[str, ...] | None:
         """The values this parameter accepts (None: any value of its type)."""
@@ -262,7 +276,7 @@ class SavedQuery:
         select = _SELECT.search(code)
         if select is None:
             return None
-        hidden = {"_" + p.name for p in self.params}
+        hidden = {p.variable for p in self.params}
         names: list[str] = []
         depth, previous, pending = 0, "", ""
         for token in _TOKEN.findall(code, select.end()):
@@ -286,8 +300,14 @@ class SavedQuery:
         return [n for n in names if n not in hidden]
 
     def used_params(self) -> set[str]:
-        """Names of the ``?_name`` variables used in the query body (comments/strings ignored)."""
-        return set(_PARAM_VAR.findall(_COMMENT.sub(" ", self.text)))
+        """Parameters whose variable the body uses (declared names; an undeclared ``?_x`` as is)."""
+        by_variable = {p.variable: p.name for p in self.params}
+        found = {"_" + v for v in _PARAM_VAR.findall(_COMMENT.sub(" ", self.text))}
+        return {by_variable.get(v, v) for v in found}
+
+    def bind(self, values: dict[str, str], vocab: Vocabulary | None = None) -> str:
+        """The query text with every parameter written in as its validated, serialised term."""
+        return bind_text(self.text, self.bindings(values, vocab))
 
     def bindings(self, values: dict[str, str], vocab: Vocabulary | None = None) -> dict[str, Term]:
         """Validate ``values`` and turn them (plus defaults) into ``{variable: term}``."""
@@ -305,8 +325,29 @@ class SavedQuery:
                 raise UsageError(
                     f"{where}: missing parameter {param.name} (-p {param.describe(vocab)})"
                 )
-            out["_" + param.name] = param.term(value, where, vocab)
+            out[param.variable] = param.term(value, where, vocab)
         return out
+
+
+#: What is not SPARQL code (strings, IRIs, comments), then a variable.
+_CODE_OR_VAR = re.compile(r'(?P<skip>"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                          r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*)"
+                          r"|[?$](?P<var>[A-Za-z0-9_]+)")
+
+
+def bind_text(text: str, bindings: dict[str, Term]) -> str:
+    """``text`` with each ``?var`` of ``bindings`` replaced by its term in N-Triples syntax.
+
+    Terms are pyoxigraph objects (an IRI Oxigraph validated, a literal it escapes), so the text
+    written is always one term; strings, IRIs and comments of the query are left untouched.
+    """
+    def replace(match: re.Match[str]) -> str:
+        var = match.group("var")
+        if var is None or var not in bindings:
+            return match.group(0)
+        return str(bindings[var])
+
+    return _CODE_OR_VAR.sub(replace, text)
 
 
 def _parse_param(spec_name: str, spec: str, where: str) -> Param:
@@ -335,8 +376,23 @@ def _parse_param(spec_name: str, spec: str, where: str) -> Param:
     return Param(spec_name, ptype, allowed, default)
 
 
+#: Parsed .rq files by (path, size, mtime): a long-lived process (serve, a notebook) reads each once.
+_PARSED: dict[tuple[str, int, int], SavedQuery] = {}
+
+
 def parse_query_file(path: Path) -> SavedQuery:
-    """Read one .rq file; a malformed header is an InputError naming file and line."""
+    """Read one .rq file (parsed once while it is unchanged); a bad header is an InputError."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    key = (str(path), info.st_size, info.st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_query_file(path)
+    return _PARSED[key]
+
+
+def _parse_query_file(path: Path) -> SavedQuery:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -406,21 +462,44 @@ def run_saved(
     folder: str | Path = QUERIES_DIR,
 ) -> ResultTable:
     """Run one saved query with validated, typed parameters."""
-    query = get_query(name, folder)
     data = dataset if dataset is not None else open_dataset(kg_dir)
+    return data.select(prepare(name, params or {}, data, folder=folder))
+
+
+def prepare(
+    name: str, values: dict[str, str], dataset: Dataset, *, folder: str | Path = QUERIES_DIR
+) -> str:
+    """The SPARQL text of a saved query with its parameters validated and written in.
+
+    ``dataset`` (local or remote) gives the values of the vocabulary types; an unknown query,
+    parameter or value is a UsageError with the CLI's message. The text runs as is on any
+    SPARQL 1.1 engine.
+    """
+    query = get_query(name, folder)
     kinds = [p.type for p in query.params if p.type in VOCABULARY_TYPES]
-    bindings = query.bindings(params or {}, vocabulary(data, kinds) if query.params else None)
-    return data.select(query.text, bindings)
+    return query.bind(values, vocabulary(dataset, kinds) if kinds else None)
 
 
 def vocabulary(dataset: Dataset, kinds: Iterable[str] = VOCABULARY_TYPES) -> Vocabulary:
     """Value → term for each vocabulary parameter type (default: all), read from the graph.
 
     A vocabulary query projecting ``?label`` and ``?kind`` gives one row per (thing, number); its
-    rows are grouped into ``entries``, and only the rows of its own kind become values.
+    rows are grouped into ``entries``, and only the rows of its own kind become values. Read once
+    per dataset (its ``memo``, when it has one): warm saved queries then cost only their own text.
     """
+    memo = getattr(dataset, "memo", None)
+    key = ("vocabulary", tuple(dict.fromkeys(kinds)))
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[return-value]
+    out = _read_vocabulary(dataset, key[1])
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def _read_vocabulary(dataset: Dataset, kinds: Iterable[str]) -> Vocabulary:
     out = Vocabulary()
-    for kind in dict.fromkeys(kinds):
+    for kind in kinds:
         source = parse_query_file(VOCAB_DIR / f"{kind}.rq")
         table = dataset.select(source.text)
         if source.meta.get("listing"):

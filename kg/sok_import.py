@@ -9,6 +9,9 @@ Every value is checked here as shapes/*.ttl would check it (positive batch sizes
 local iterations, years from 1990 to 2100, 1 to 3 stars, non-empty texts, absolute http(s)
 links), so that what imports also validates; :func:`build` then runs the shapes on the result as
 a safety net. Numbers are ASCII digits (``[0-9]``): ``\\d`` and ``int()`` accept any Unicode digit.
+
+Each work also gets the identifiers its paper links name (``dcterms:identifier "arXiv:..."``,
+``"doi:..."``, ...), read offline from the URLs by :mod:`kg.work_ids`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from kg.sok_markdown import (
     link_problem,
     parse_document,
 )
+from kg.work_ids import parse_identifier
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
@@ -491,6 +495,9 @@ class _Builder:
                                 f"'[{text}]': expected a [paper](url) or [GitHub](url) link"
                             )
                         self.add(file, (ref, getattr(GIA, prop), URIRef(url)))
+                        named = parse_identifier(url) if prop == "paperLink" else None
+                        if named is not None:  # kg.work_ids: what the link says, offline
+                            self.add(file, (work, DCTERMS.identifier, Literal(str(named))))
 
     def cite_row(self, file: str, node: URIRef, numbers: list[int]) -> None:
         from kg.namespaces import GIA

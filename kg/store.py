@@ -432,7 +432,16 @@ def _build(home: Path, target: Path, files: list[Path], fp: str) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=f"{_BUILDING}{os.getpid()}-", dir=home))  # mode 0700
     try:
         digest = _new_digest()
-        store = load_files(ox.Store(str(tmp)), files, digest)
+        store = ox.Store(str(tmp))
+        try:
+            load_files(store, files, digest)
+        except InputError as exc:
+            # RocksDB may still be compacting what the files before this one loaded: wait for it
+            # and close the store before the folder is removed, or it writes into the removed folder
+            with contextlib.suppress(OSError, RuntimeError):
+                store.optimize()
+            del store
+            raise exc.with_traceback(None) from None
         if digest.hexdigest() != fp:
             del store  # close RocksDB first, or its threads keep writing into the folder being removed
             raise _SourcesChanged(errno.EAGAIN, "the sources changed while the store was built; run again")

@@ -258,7 +258,7 @@ def test_an_empty_answer_says_what_it_means(capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     assert out.splitlines()[-2:] == [
         "(0 rows)",
-        "No defense is rated at least effective against G and below it against H: every "
+        "No defense is rated at least effective against G and below it against H; every "
         "defense that holds against G also holds against H.",
     ]
     code, out, _ = run(capsys, "query", "defenses-cover-but-not", "-p", "covered=G",
@@ -325,7 +325,7 @@ def test_queries_json_lists_parameters_and_values(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "queries", "--format", "json")
     assert code == 0
     doc = {q["name"]: q for q in json.loads(out)}
-    assert len(doc) == 12
+    assert len(doc) == 13  # the 12 of issue 6 and crosswalk (issue 15)
     params = {p["name"]: p for p in doc["defenses-cover-but-not"]["params"]}
     assert params["covered"]["values"] == list("ABCDEFGH") and params["covered"]["required"]
     assert params["min_level"]["default"] == "effective"

@@ -18,6 +18,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "queries"
 
 # Written by hand: the ontology IRI of ontology/gia.ttl and the SoK release of the shipped data.
 ONTOLOGY = "https://w3id.org/gia-kg/ontology"
+#: The SSSOM crosswalk (mappings/), a graph of its own (issue 15).
+MAPPINGS = "https://w3id.org/gia-kg/mappings"
 RELEASE = "https://w3id.org/gia-kg/id/sok/2025-09-02"
 INFERRED = "https://w3id.org/gia-kg/id/sok/2025-09-02/inferred"
 GIA = "https://w3id.org/gia-kg/ontology#"
@@ -46,8 +48,8 @@ def test_formats_listed_for_the_cli() -> None:
 
 @pytest.mark.parametrize("fmt", ["trig", "nq"])
 def test_graph_names_of_the_shipped_data(fmt: str) -> None:
-    assert set(by_graph(fmt, inferred=False)) == {ONTOLOGY, RELEASE}  # no inferred graph
-    assert set(by_graph(fmt, inferred=True)) == {ONTOLOGY, RELEASE, INFERRED}
+    assert set(by_graph(fmt, inferred=False)) == {ONTOLOGY, MAPPINGS, RELEASE}  # no inferred graph
+    assert set(by_graph(fmt, inferred=True)) == {ONTOLOGY, MAPPINGS, RELEASE, INFERRED}
 
 
 @pytest.mark.parametrize("fmt", ["trig", "nq"])
@@ -70,7 +72,7 @@ def test_rdflib_reads_the_same_quads(fmt: str) -> None:
     dataset = RdflibDataset().parse(data=export(DATA, fmt, inferred=True), format=rdflib_format)
     assert len(dataset) == expected
     names = {str(g.identifier) for g in dataset.graphs() if len(g)}
-    assert names == {ONTOLOGY, RELEASE, INFERRED}
+    assert names == {ONTOLOGY, MAPPINGS, RELEASE, INFERRED}
 
 
 def test_each_triple_is_in_the_graph_of_its_source() -> None:
@@ -97,7 +99,7 @@ def test_nquads_grouped_by_graph_and_sorted() -> None:
     lines = export(DATA, "nq", inferred=True).splitlines()
     order = [line.rsplit(" ", 2)[1] for line in lines]  # the graph name of each line
     firsts = list(dict.fromkeys(order))
-    assert firsts == [f"<{RELEASE}>", f"<{INFERRED}>", f"<{ONTOLOGY}>"]  # by graph IRI, contiguous
+    assert firsts == [f"<{RELEASE}>", f"<{INFERRED}>", f"<{MAPPINGS}>", f"<{ONTOLOGY}>"]  # by graph IRI, contiguous
     assert len(firsts) == len([i for i in range(len(order)) if i == 0 or order[i] != order[i - 1]])
     for name in firsts:
         block = [line for line in lines if line.endswith(f" {name} .")]

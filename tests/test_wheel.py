@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-SOURCES = ["pyproject.toml", "README.md", "kg", "ontology", "shapes", "queries"]
+SOURCES = ["pyproject.toml", "README.md", "kg", "ontology", "shapes", "queries", "mappings"]
 
 
 @pytest.fixture(scope="module")
