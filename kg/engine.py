@@ -166,46 +166,37 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.store)
 
-    def _query(self, query: str, bindings: dict[str, Term] | None, timeout: float | None) -> object:
-        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    def _query(self, query: str, timeout: float | None) -> object:
         try:
             if timeout is None:
-                return self.store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
-            return _query_with_timeout(self.store, query, subs, timeout)
+                return self.store.query(query, prefixes=SPARQL_PREFIXES)
+            return _query_with_timeout(self.store, query, timeout)
         except SyntaxError as exc:
             raise QueryError(syntax_message(str(exc.args[0] if exc.args else exc))) from None
         except (RuntimeError, OSError, ValueError, TypeError) as exc:
             raise QueryError(f"SPARQL evaluation failed: {exc}".splitlines()[0]) from None
 
-    def select(
-        self,
-        query: str,
-        bindings: dict[str, Term] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ResultTable:
-        """Run a SELECT; bound parameter variables are substituted and left out of the columns."""
-        result = self._query(query, bindings, timeout)
+    def select(self, query: str, *, timeout: float | None = None) -> ResultTable:
+        """Run a SELECT (parameters are already in the text: kg.queries.prepare)."""
+        result = self._query(query, timeout)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        return table_of(result, has_order_by(query), (bindings or {}).keys())
+        return table_of(result, has_order_by(query))
 
-    def ask(
-        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
-    ) -> bool:
+    def ask(self, query: str, *, timeout: float | None = None) -> bool:
         """Run an ASK query."""
-        result = self._query(query, bindings, timeout)
+        result = self._query(query, timeout)
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("expected an ASK query")
         return bool(result)
 
     def run(
-        self, query: str, bindings: dict[str, Term] | None = None, *, timeout: float | None = None
+        self, query: str, *, timeout: float | None = None
     ) -> ResultTable | bool | list[ox.Triple]:
         """Any query form: a ResultTable (SELECT), a bool (ASK), triples (CONSTRUCT/DESCRIBE)."""
-        result = self._query(query, bindings, timeout)
+        result = self._query(query, timeout)
         if isinstance(result, ox.QuerySolutions):
-            return table_of(result, has_order_by(query), (bindings or {}).keys())
+            return table_of(result, has_order_by(query))
         if isinstance(result, ox.QueryBoolean):
             return bool(result)
         return sorted(result, key=str)
@@ -215,7 +206,7 @@ class Dataset:
 
 
 def _query_with_timeout(
-    store: ox.Store, query: str, subs: dict, timeout: float
+    store: ox.Store, query: str, timeout: float
 ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
     """Evaluate in the sandbox (kg.sandbox): a child without network, killed after ``timeout`` seconds.
 
@@ -226,7 +217,7 @@ def _query_with_timeout(
 
     def work() -> bytes:
         try:
-            result = store.query(query, prefixes=SPARQL_PREFIXES, substitutions=subs or None)
+            result = store.query(query, prefixes=SPARQL_PREFIXES)
             if isinstance(result, ox.QueryTriples):
                 return b"T" + (ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
             return b"R" + (result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
